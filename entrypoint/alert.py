@@ -1,0 +1,283 @@
+"""The alert: what to send to incident.io, decided from the settings and the workflow run.
+
+Defaults are deterministic. The deduplication key and the title depend only on the repository,
+the workflow, the job (and matrix combination) and the branch, never on the run, attempt or
+commit, so a failure fires an alert and a later green run of the same job resolves that same alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from entrypoint.settings import Settings
+from entrypoint.workflow_run import WorkflowRun
+
+AlertStatus = Literal["firing", "resolved"]
+
+# incident.io refuses bodies over 512 KiB (413 payload_too_large); stay clearly below it.
+MAX_BODY_BYTES = 500 * 1024
+MAX_KEY_LENGTH = 200
+
+WATCHED_FIRING = frozenset({"failure", "timed_out", "startup_failure"})
+DEPLOYMENT_FIRING = frozenset({"failure", "error"})
+
+
+@dataclass(frozen=True)
+class Alert:
+    title: str
+    status: AlertStatus
+    deduplication_key: str
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source_url: str | None = None
+    why: str = ""  # why this status; logged, never sent
+
+    def body(self) -> dict[str, Any]:
+        """The request body: only the schema's fields, optional ones only when set."""
+        body: dict[str, Any] = {
+            "title": self.title,
+            "status": self.status,
+            "deduplication_key": self.deduplication_key,
+        }
+        if self.description:
+            body["description"] = self.description
+        if self.metadata:
+            body["metadata"] = self.metadata
+        if self.source_url:
+            body["source_url"] = self.source_url
+        return body
+
+    def body_bytes(self) -> bytes:
+        return encode_body(self.body())
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Nothing is sent, on purpose (e.g. a cancelled job)."""
+
+    reason: str
+    deduplication_key: str
+
+
+class AlertTooLarge(Exception):
+    """The body is over incident.io's limit even with the description cut short."""
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def build_alert(settings: Settings, run: WorkflowRun | None) -> Alert | Skip:
+    key = settings.deduplication_key or default_deduplication_key(run, settings.matrix)
+    decision = decide_status(settings, run)
+    if decision.status is None:
+        return Skip(decision.reason, key)
+    conclusion = _conclusion(settings, run)
+    metadata = default_metadata(run, settings.matrix, conclusion)
+    metadata.update(settings.metadata)  # the user's keys win
+    alert = Alert(
+        title=settings.title or default_title(run, settings.matrix),
+        status=decision.status,
+        deduplication_key=key,
+        description=settings.description or default_description(run, settings.matrix, conclusion),
+        metadata=metadata,
+        source_url=settings.source_url or (run.run_url if run else None),
+        why=decision.reason,
+    )
+    return fit_to_size(alert)
+
+
+@dataclass(frozen=True)
+class StatusDecision:
+    status: AlertStatus | None  # None: nothing is sent
+    reason: str
+
+
+def decide_status(settings: Settings, run: WorkflowRun | None) -> StatusDecision:
+    """The alert's status and why, or why nothing is sent (status None)."""
+    if settings.status != "auto":
+        return StatusDecision(settings.status, f"the status input is {settings.status}")
+    watched = run.watched if run else None
+    if watched is not None:
+        what = f"the watched {watched.kind.replace('_', ' ')}"
+        if not watched.completed:
+            state = watched.conclusion or "no conclusion yet"
+            return StatusDecision(None, f"{what.capitalize()} has not completed ({state}); nothing is sent.")
+        conclusion = watched.conclusion or "none"
+        if conclusion == "success":
+            return StatusDecision("resolved", f"{what} ended {conclusion}")
+        firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
+        if conclusion in firing:
+            return StatusDecision("firing", f"{what} ended {conclusion}")
+        return StatusDecision(
+            None,
+            f"{what.capitalize()} ended {conclusion}, which neither fires nor resolves an alert; "
+            "nothing is sent.",
+        )
+    if settings.job_status == "success":
+        return StatusDecision("resolved", "the job status is success")
+    if settings.job_status == "failure":
+        return StatusDecision("firing", "the job status is failure")
+    if settings.job_status in ("cancelled", "skipped"):
+        return StatusDecision(None, f"The job was {settings.job_status}; nothing is sent.")
+    return StatusDecision("firing", "no job status was given")
+
+
+# -- defaults -------------------------------------------------------------------------------------------
+
+
+def matrix_label(matrix: dict[str, Any] | None, separator: str = ", ") -> str | None:
+    """`os=ubuntu-latest, python=3.12`: the matrix combination, independent of key order."""
+    if not matrix:
+        return None
+    return separator.join(f"{name}={_matrix_value(matrix[name])}" for name in sorted(matrix))
+
+
+def _matrix_value(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[\w.+/@-]*", value):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def default_deduplication_key(run: WorkflowRun | None, matrix: dict[str, Any] | None) -> str:
+    """`github-actions:owner/repo:CI:test[os=ubuntu-latest,python=3.12]:main`.
+
+    Readable, because incident.io shows it and users filter on it. Parts are joined with ':' and a
+    ':' or '%' inside a part is percent-encoded, so two different jobs cannot share a key.
+    """
+    if run is None:  # unreachable: settings require a key outside GitHub Actions
+        raise ValueError("a deduplication key is needed outside GitHub Actions")
+    job = run.job
+    label = matrix_label(matrix, separator=",")
+    if job and label:
+        job = f"{job}[{label}]"
+    parts = [run.key_scope, run.repository, run.workflow, job, run.branch]
+    key = ":".join(_key_part(part) for part in parts if part)
+    if len(key) > MAX_KEY_LENGTH:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        key = f"{key[: MAX_KEY_LENGTH - 18]}~{digest}"
+    return key
+
+
+def _key_part(text: str) -> str:
+    return " ".join(text.split()).replace("%", "%25").replace(":", "%3A")
+
+
+def default_title(run: WorkflowRun | None, matrix: dict[str, Any] | None) -> str:
+    """One line, the same for firing and resolved: `CI / test (os=...) on main in owner/repo`."""
+    if run is None:  # unreachable: settings require a title outside GitHub Actions
+        raise ValueError("a title is needed outside GitHub Actions")
+    subject = run.workflow
+    if run.job:
+        subject += f" / {run.job}"
+    label = matrix_label(matrix)
+    if label and run.job:
+        subject += f" ({label})"
+    where = f" on {run.branch}" if run.branch else ""
+    return " ".join(f"{subject}{where} in {run.repository}".split())
+
+
+def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
+    if run and run.watched:
+        return run.watched.conclusion
+    return settings.job_status
+
+
+def default_description(
+    run: WorkflowRun | None, matrix: dict[str, Any] | None, conclusion: str | None
+) -> str | None:
+    """Markdown for on-call: where the run is, what commit, who, why it ran, how it ended."""
+    if run is None:
+        return None
+    lines = []
+    if run.run_url:
+        name = f"#{run.run_number}" if run.run_number else "run"
+        line = f"- **Run:** [{run.workflow} {name}]({run.run_url})"
+        if run.run_attempt and run.attempt_url:
+            line += f", [attempt {run.run_attempt}]({run.attempt_url})"
+        lines.append(line)
+    if run.job:
+        label = matrix_label(matrix)
+        lines.append(f"- **Job:** {_md(run.job)}" + (f" ({_md(label)})" if label else ""))
+    if run.branch:
+        lines.append(f"- **Branch:** `{_code(run.branch)}`")
+    elif run.ref:
+        lines.append(f"- **Ref:** `{_code(run.ref)}`")
+    if run.commit:
+        line = f"- **Commit:** [`{run.commit.short_sha}`]({run.commit.url})"
+        if run.commit.subject:
+            line += f" {_md(run.commit.subject[:200])}"
+        lines.append(line)
+    if run.pull_request:
+        line = f"- **Pull request:** [#{run.pull_request.number}]({run.pull_request.url})"
+        if run.pull_request.title:
+            line += f" {_md(run.pull_request.title[:200])}"
+        lines.append(line)
+    if run.actor:
+        lines.append(f"- **Actor:** {run.actor}")
+    if run.event_name:
+        lines.append(f"- **Event:** {run.event_name}")
+    if conclusion:
+        lines.append(f"- **Conclusion:** {conclusion}")
+    lines.append(f"- **Repository:** [{run.repository}]({run.server_url}/{run.repository})")
+    return "\n".join(lines)
+
+
+def default_metadata(
+    run: WorkflowRun | None, matrix: dict[str, Any] | None, conclusion: str | None
+) -> dict[str, Any]:
+    """Flat snake_case keys users can map to alert attributes. Nothing secret, no payload dumps."""
+    if run is None:
+        return {}
+    values: dict[str, Any] = {
+        "repository": run.repository,
+        "workflow": run.workflow,
+        "job": run.job,
+        "ref": run.ref,
+        "branch": run.branch,
+        "sha": run.sha,
+        "run_id": run.run_id,
+        "run_number": run.run_number,
+        "run_attempt": run.run_attempt,
+        "run_url": run.run_url,
+        "actor": run.actor,
+        "event_name": run.event_name,
+        "server_url": run.server_url,
+        "conclusion": conclusion,
+        "pull_request_number": run.pull_request.number if run.pull_request else None,
+        "matrix": matrix_label(matrix),
+    }
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def fit_to_size(alert: Alert) -> Alert:
+    """Cut the description so the body stays under MAX_BODY_BYTES; refuse if that is not enough."""
+    size = len(alert.body_bytes())
+    if size <= MAX_BODY_BYTES:
+        return alert
+    description = alert.description or ""
+    marker = "\n\n… (truncated to stay under incident.io's size limit)"
+    while description and size > MAX_BODY_BYTES:
+        keep = max(0, int(len(description) * MAX_BODY_BYTES / size * 0.95) - len(marker))
+        description = description[:keep]
+        alert = Alert(**{**alert.__dict__, "description": description + marker if description else None})
+        size = len(alert.body_bytes())
+    if size > MAX_BODY_BYTES:
+        raise AlertTooLarge(
+            f"The alert body is {size} bytes even without a description; incident.io accepts at most "
+            "512 KiB. Shorten the metadata or the title."
+        )
+    return alert
+
+
+def _md(text: str) -> str:
+    """Escape markdown in untrusted text so it reads as itself (a commit message cannot add links)."""
+    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", " ".join(text.split()))
+
+
+def _code(text: str) -> str:
+    return " ".join(text.replace("`", "'").split())

@@ -1,0 +1,199 @@
+"""The action from start to end: environment → settings → alert → delivery → outputs.
+
+`run()` returns the exit code. Every outcome, good or bad, leaves the same set of outputs and one
+job summary section, and every failure is reported through `_fail`, the one place that turns it
+into an annotation, a summary entry and an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from entrypoint import messages
+from entrypoint.alert import Alert, AlertTooLarge, Skip, build_alert
+from entrypoint.incident_io import Accepted, Client, DeliveryFailed
+from entrypoint.runner import OutputFileError, Runner
+from entrypoint.settings import InvalidSettings, Settings, read_settings, secret_values
+from entrypoint.workflow_run import read_workflow_run
+
+EXIT_OK = 0
+EXIT_DELIVERY_FAILED = 1
+EXIT_INVALID_INPUT = 2
+
+
+@dataclass
+class Outcome:
+    """What the step reports, whatever happened."""
+
+    status: str = ""  # firing, resolved, skipped; empty when the inputs were invalid
+    sent: bool = False
+    message: str = ""
+    deduplication_key: str = ""
+    payload: str = ""
+    response: str = ""
+    error: str = ""
+    title: str = ""
+    link: str = ""
+    headline: str = ""
+
+    def outputs(self) -> dict[str, str]:
+        return {
+            "deduplication-key": self.deduplication_key,
+            "status": self.status,
+            "sent": "true" if self.sent else "false",
+            "message": self.message,
+            "response": self.response,
+            "payload": self.payload,
+            "error": self.error,
+        }
+
+
+def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
+    runner = runner or Runner(environ)
+    # Before anything else is printed: a token that came from a plain variable is not masked yet.
+    for secret in secret_values(environ):
+        runner.add_mask(secret)
+    try:
+        settings = read_settings(environ)
+    except InvalidSettings as exc:
+        for problem in exc.problems:
+            runner.error(str(problem), title=messages.INVALID_SETTINGS_TITLE)
+        outcome = Outcome(
+            message=messages.INVALID_SETTINGS_SUMMARY.format(count=len(exc.problems)),
+            error=" ".join(str(problem) for problem in exc.problems),
+            headline="❌ Invalid input, nothing sent",
+        )
+        return _finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(p) for p in exc.problems])
+
+    reading = read_workflow_run(environ)
+    for warning in reading.warnings:
+        runner.warning(warning)
+    try:
+        built = build_alert(settings, reading.run)
+    except AlertTooLarge as exc:
+        runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
+        return _finish(
+            runner,
+            Outcome(message=str(exc), error=str(exc), headline="❌ Alert too large, nothing sent"),
+            EXIT_INVALID_INPUT,
+        )
+
+    if isinstance(built, Skip):
+        runner.notice(built.reason, title=messages.SKIPPED_NOTICE_TITLE)
+        outcome = Outcome(
+            status="skipped",
+            message=built.reason,
+            deduplication_key=built.deduplication_key,
+            headline="⏭️ Nothing sent",
+        )
+        return _finish(runner, outcome, EXIT_OK)
+
+    alert = built
+    payload = json.dumps(alert.body(), ensure_ascii=False, indent=2)
+    outcome = Outcome(
+        status=alert.status,
+        deduplication_key=alert.deduplication_key,
+        payload=payload,
+        title=alert.title,
+        link=alert.source_url or "",
+    )
+    runner.info(f"Alert status: {alert.status} ({alert.why}).")
+    runner.info("Deduplication key and title:")
+    runner.untrusted(f"  {alert.deduplication_key}\n  {alert.title}")
+    with runner.group("Alert event body"):
+        runner.untrusted(payload)
+
+    if settings.dry_run:
+        runner.notice(messages.DRY_RUN_MESSAGE, title="incident.io alert: dry run")
+        outcome.message = messages.DRY_RUN_MESSAGE
+        outcome.headline = "🧪 Dry run, nothing sent"
+        return _finish(runner, outcome, EXIT_OK)
+
+    return _deliver(settings, alert, runner, outcome)
+
+
+def _deliver(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
+    host = urlsplit(settings.api_url).netloc
+    client = Client(
+        url=settings.alert_events_url,
+        token=settings.api_token.get_secret_value(),
+        max_attempts=settings.max_attempts,
+        timeout_seconds=settings.timeout_seconds,
+        log=runner.untrusted,  # retry lines quote incident.io's answer
+        debug=runner.debug,
+    )
+    runner.info(f"Sending the {alert.status} alert to {host} ...")
+    try:
+        accepted = client.send(alert.body_bytes())
+    except DeliveryFailed as failure:
+        outcome.response = failure.text
+        if failure.text:
+            with runner.group("incident.io's answer"):
+                runner.untrusted(failure.text)
+        hint = messages.delivery_hint(failure.status_code, host)
+        return _fail(runner, outcome, f"{failure} {hint}", fatal=settings.fail_on_error)
+    return _succeed(runner, outcome, accepted)
+
+
+def _succeed(runner: Runner, outcome: Outcome, accepted: Accepted) -> int:
+    outcome.sent = True
+    outcome.response = accepted.text
+    outcome.deduplication_key = accepted.deduplication_key or outcome.deduplication_key
+    outcome.message = messages.SENT_MESSAGE.format(status=outcome.status, code=accepted.status_code)
+    outcome.headline = f"✅ Alert sent ({outcome.status})"
+    runner.info(outcome.message + (f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""))
+    if accepted.text:
+        with runner.group("incident.io's answer"):
+            runner.untrusted(accepted.text)
+    return _finish(runner, outcome, EXIT_OK)
+
+
+def _fail(runner: Runner, outcome: Outcome, reason: str, *, fatal: bool) -> int:
+    """The one place a delivery failure becomes an annotation, a summary entry and an exit code."""
+    outcome.error = reason
+    outcome.message = reason if fatal else f"{reason} {messages.FAIL_ON_ERROR_OFF}"
+    if fatal:
+        runner.error(reason, title=messages.DELIVERY_FAILED_TITLE)
+        outcome.headline = "❌ Alert not delivered"
+        return _finish(runner, outcome, EXIT_DELIVERY_FAILED)
+    runner.warning(outcome.message, title=messages.DELIVERY_FAILED_TITLE)
+    outcome.headline = "⚠️ Alert not delivered (fail-on-error is false)"
+    return _finish(runner, outcome, EXIT_OK)
+
+
+def _finish(runner: Runner, outcome: Outcome, code: int, details: list[str] | None = None) -> int:
+    try:
+        runner.set_outputs(outcome.outputs())
+        runner.append_summary(summary_markdown(outcome, details or []))
+    except OutputFileError as exc:
+        runner.error(f"Could not write the step's outputs or summary: {exc}")
+        return code or EXIT_DELIVERY_FAILED
+    return code
+
+
+def summary_markdown(outcome: Outcome, details: list[str]) -> str:
+    rows = [("Outcome", outcome.message)]
+    if outcome.status:
+        rows.append(("Status", outcome.status))
+    if outcome.title:
+        rows.append(("Title", outcome.title))
+    if outcome.deduplication_key:
+        rows.append(("Deduplication key", outcome.deduplication_key))
+    lines = [f"### incident.io alert: {outcome.headline}", "", "| | |", "|---|---|"]
+    lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
+    if outcome.link.startswith(("https://", "http://")):
+        lines.append(f"| Link | [{_cell(outcome.link)}]({outcome.link.replace(')', '%29')}) |")
+    lines += [""] + [f"- {_cell(detail)}" for detail in details]
+    return "\n".join(lines).rstrip() + "\n\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a markdown table cell: one line, no HTML, no table breaks, no markdown."""
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\`*_[]|":
+        text = text.replace(char, "\\" + char)
+    return text

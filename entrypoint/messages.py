@@ -1,0 +1,57 @@
+"""What the action tells its users, in one place: each message states the cause and the fix."""
+
+from __future__ import annotations
+
+INVALID_SETTINGS_TITLE = "incident.io alert: invalid input"
+DELIVERY_FAILED_TITLE = "incident.io alert not delivered"
+
+INVALID_SETTINGS_SUMMARY = (
+    "Nothing was sent to incident.io because {count} input(s) are invalid. Each is listed in the "
+    "step's log and annotations; fix them in the step's `with:` block."
+)
+
+HINT_BY_STATUS = {
+    400: "incident.io could not read the request; check the metadata and other inputs.",
+    401: (
+        "Check api-token: it must be the secret token of this alert source (incident.io → Alerts → "
+        "Sources → your HTTP source), stored as a repository secret."
+    ),
+    403: (
+        "Check api-token: it must be the secret token of this very alert source; a token of another "
+        "source or an API key is refused."
+    ),
+    404: (
+        "Check alert-source-config-id: it must be the id at the end of the source's alert events URL "
+        "(…/v2/alert_events/http/<id>), and the source must still exist."
+    ),
+    413: "The alert is too large; shorten the description or metadata.",
+    422: "incident.io rejected a field of the alert; check the inputs named above (title, metadata, ...).",
+    429: "incident.io's rate limit (120 events a minute per alert source) was hit; spread the alerts out.",
+}
+HINT_SERVER = "incident.io or a proxy on the way had a problem; it usually passes. Re-run the job later."
+HINT_NETWORK = (
+    "Check that the runner can reach {host} (firewall, DNS, HTTPS_PROXY / NO_PROXY), or raise "
+    "timeout-seconds."
+)
+
+FAIL_ON_ERROR_OFF = "fail-on-error is false, so the step does not fail."
+
+SKIPPED_NOTICE_TITLE = "incident.io alert: nothing sent"
+DRY_RUN_MESSAGE = "Dry run: the alert was built and validated but not sent."
+SENT_MESSAGE = "incident.io accepted the {status} alert (HTTP {code})."
+INTERNAL_ERROR = (
+    "The action hit an unexpected error ({kind}). Nothing more was sent. Please report it with the "
+    "step's log (debug logging shows details)."
+)
+
+
+def delivery_hint(status_code: int | None, host: str) -> str:
+    if status_code is None:
+        return HINT_NETWORK.format(host=host)
+    if status_code in HINT_BY_STATUS:
+        return HINT_BY_STATUS[status_code]
+    if 300 <= status_code < 400:
+        return "Check api-url: it should be https://api.incident.io (or your proxy's exact URL)."
+    if status_code >= 500:
+        return HINT_SERVER
+    return "Check the inputs against incident.io's answer above."

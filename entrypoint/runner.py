@@ -1,0 +1,153 @@
+"""Speaking to the runner: workflow commands on stdout, the output file and the job summary.
+
+Everything the action says to GitHub Actions goes through `Runner`, so escaping, masking and the
+handling of untrusted text live in one place. The semantics follow actions/toolkit's
+`packages/core` (command.ts, file-command.ts, summary.ts).
+
+Outside GitHub Actions (`GITHUB_ACTIONS` is not `true`, e.g. `docker run -e INCIDENT_IO_...`) there
+is no runner to read workflow commands, so the same calls print plain, readable lines instead and,
+above all, never print `::add-mask::<secret>`, which would put the secret itself in the log.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message so that it stays on one line and means only itself."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a command property value (title=...), which also ends at ',' and '::'."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+class OutputFileError(Exception):
+    """The runner's output or summary file could not be written."""
+
+
+class Runner:
+    """Owns every workflow command and file command the action uses."""
+
+    def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        self.in_actions = environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
+        self.debug_enabled = environ.get("RUNNER_DEBUG", "").strip() == "1"
+        self._output_path = environ.get("GITHUB_OUTPUT", "").strip() or None
+        self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "").strip() or None
+
+    # -- plain lines -------------------------------------------------------------------------------
+
+    def _print(self, line: str) -> None:
+        print(line, file=self._stream, flush=True)
+
+    def info(self, line: str) -> None:
+        """Print a line the action itself wrote. Never pass text that came from outside."""
+        self._print(line)
+
+    def untrusted(self, text: str) -> None:
+        """Print text that came from outside (commit messages, titles, API answers).
+
+        Inside GitHub Actions it goes between `::stop-commands::` markers with a fresh random token,
+        so that no line of it (`::add-mask::`, `::error::`, `##[set-output]`, ...) is acted upon.
+        """
+        if not self.in_actions:
+            self._print(text)
+            return
+        token = secrets.token_hex(16)
+        self._print(f"::stop-commands::{token}")
+        self._print(text)
+        self._print(f"::{token}::")
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def add_mask(self, secret: str) -> None:
+        """Ask the runner to mask `secret` in every later line of the log."""
+        if not self.in_actions or not secret:
+            return
+        self._print(f"::add-mask::{escape_data(secret)}")
+
+    def _annotation(self, kind: str, message: str, title: str | None) -> None:
+        if self.in_actions:
+            props = f" title={escape_property(title)}" if title else ""
+            self._print(f"::{kind}{props}::{escape_data(message)}")
+        else:
+            label = f"{kind.capitalize()}: {title}: " if title else f"{kind.capitalize()}: "
+            self._print(label + message)
+
+    def error(self, message: str, title: str | None = None) -> None:
+        self._annotation("error", message, title)
+
+    def warning(self, message: str, title: str | None = None) -> None:
+        self._annotation("warning", message, title)
+
+    def notice(self, message: str, title: str | None = None) -> None:
+        self._annotation("notice", message, title)
+
+    def debug(self, message: str) -> None:
+        """Detail the runner shows only with step debug logging on (`RUNNER_DEBUG=1`)."""
+        if self.in_actions:
+            self._print(f"::debug::{escape_data(message)}")
+        elif self.debug_enabled:
+            self._print(f"Debug: {message}")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible section of the log."""
+        if self.in_actions:
+            self._print(f"::group::{escape_data(title)}")
+        else:
+            self._print(f"-- {title}")
+        try:
+            yield
+        finally:
+            if self.in_actions:
+                self._print("::endgroup::")
+
+    # -- files -------------------------------------------------------------------------------------
+
+    @property
+    def has_output_file(self) -> bool:
+        return self._output_path is not None
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        """Append outputs to `GITHUB_OUTPUT` in the runner's multiline form.
+
+        Each value gets its own random delimiter, so no value, whatever it holds, can end its entry
+        early and smuggle in another output (the delimiter-injection problem of CVE-2022-35954).
+        """
+        if self._output_path is None:
+            return
+        chunks = []
+        for name, value in outputs.items():
+            delimiter = _fresh_delimiter(value)
+            chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+        self._append(self._output_path, "".join(chunks))
+
+    def append_summary(self, markdown: str) -> None:
+        """Append a markdown section to the job summary (`GITHUB_STEP_SUMMARY`)."""
+        if self._summary_path is None:
+            return
+        self._append(self._summary_path, markdown if markdown.endswith("\n") else markdown + "\n")
+
+    @staticmethod
+    def _append(path: str, text: str) -> None:
+        try:
+            with open(path, "a", encoding="utf-8", newline="\n") as file:
+                file.write(text)
+        except OSError as exc:
+            raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _fresh_delimiter(value: str) -> str:
+    while True:
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        if delimiter not in value:
+            return delimiter

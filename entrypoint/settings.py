@@ -1,0 +1,339 @@
+"""Reading the settings: the action's inputs, from the environment, validated all at once.
+
+Each input is read from `INPUT_<NAME>` (what the runner sets from `with:`; hyphens kept, so
+`INPUT_API-TOKEN`), then from `INCIDENT_IO_<NAME>` (what action.yml's `runs.env` maps, what a job's
+`env:` may hold, and what a user sets with `docker run -e`). The first non-blank value wins; values
+are trimmed. Defaults live here and only here, in `Settings`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+
+DEFAULT_API_URL = "https://api.incident.io"
+ALERT_EVENTS_PATH = "/v2/alert_events/http/"
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of action.yml and the two environment variables it can arrive in."""
+
+    name: str  # kebab-case, as in action.yml
+    required: bool = False
+    secret: bool = False
+
+    @property
+    def field(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def input_variable(self) -> str:
+        # The runner upper-cases the name and turns only spaces into '_': hyphens stay.
+        return "INPUT_" + self.name.replace(" ", "_").upper()
+
+    @property
+    def env_variable(self) -> str:
+        return "INCIDENT_IO_" + self.field.upper()
+
+
+INPUTS: tuple[Input, ...] = (
+    Input("api-token", required=True, secret=True),
+    Input("alert-source-config-id", required=True),
+    Input("title"),
+    Input("description"),
+    Input("status"),
+    Input("deduplication-key"),
+    Input("metadata"),
+    Input("source-url"),
+    Input("job-status"),
+    Input("matrix"),
+    Input("api-url"),
+    Input("dry-run"),
+    Input("fail-on-error"),
+    Input("max-attempts"),
+    Input("timeout-seconds"),
+)
+INPUTS_BY_FIELD = {spec.field: spec for spec in INPUTS}
+
+JsonObject = dict[str, Any]
+
+
+class Settings(BaseModel):
+    """The validated settings. Field names are the inputs' names in snake_case."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_token: SecretStr
+    alert_source_config_id: str
+    title: str | None = None
+    description: str | None = None
+    status: Literal["auto", "firing", "resolved"] = "auto"
+    deduplication_key: str | None = None
+    metadata: JsonObject = {}
+    source_url: str | None = None
+    job_status: Literal["success", "failure", "cancelled", "skipped"] | None = None
+    matrix: JsonObject | None = None
+    api_url: str = DEFAULT_API_URL
+    dry_run: bool = False
+    fail_on_error: bool = True
+    max_attempts: int = 5
+    timeout_seconds: float = 10.0
+
+    @property
+    def alert_events_url(self) -> str:
+        return self.api_url + ALERT_EVENTS_PATH + self.alert_source_config_id
+
+    # Every validator runs on the raw, trimmed string and raises ValueError with the sentence a
+    # user sees after "Input 'name' (ENV_NAME) ...". pydantic gathers the failures of all fields.
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _token(cls, value: str) -> str:
+        if any(ch.isspace() for ch in value):
+            raise ValueError("must be the alert source's secret token, a single word with no spaces")
+        return value
+
+    @field_validator("alert_source_config_id", mode="before")
+    @classmethod
+    def _source_id(cls, value: str) -> str:
+        if "://" in value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or ALERT_EVENTS_PATH not in parts.path:
+                raise ValueError(
+                    "must be the alert source config id (like 01GW2G3V0S59R238FAHPDS1R66) or the "
+                    f"source's alert events URL https://api.incident.io{ALERT_EVENTS_PATH}<id>"
+                )
+            value = parts.path.rsplit(ALERT_EVENTS_PATH, 1)[1].strip("/")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
+            raise ValueError(
+                "must be the alert source config id: letters, digits, '-' and '_' only "
+                "(like 01GW2G3V0S59R238FAHPDS1R66), or the source's alert events URL"
+            )
+        return value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        lowered = value.lower()
+        if lowered not in ("auto", "firing", "resolved"):
+            raise ValueError(f"must be auto, firing or resolved; got {_show(value)}")
+        return lowered
+
+    @field_validator("job_status", mode="before")
+    @classmethod
+    def _job_status(cls, value: str) -> str:
+        lowered = value.lower()
+        if lowered not in ("success", "failure", "cancelled", "skipped"):
+            raise ValueError(
+                f"must be success, failure, cancelled or skipped (as ${{{{ job.status }}}} gives); "
+                f"got {_show(value)}"
+            )
+        return lowered
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value: str) -> JsonObject:
+        return parse_metadata(value)
+
+    @field_validator("matrix", mode="before")
+    @classmethod
+    def _matrix(cls, value: str) -> JsonObject | None:
+        if value in ("null", "{}"):
+            return None
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ValueError("must be a JSON object, as ${{ toJSON(matrix) }} gives")
+        return parsed or None
+
+    @field_validator("api_url", mode="before")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        allowed = (
+            "must be an https URL such as https://api.incident.io (http only for a loopback host), "
+            "with no query, fragment or credentials"
+        )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{allowed}; got {_show(value)}")
+        if parts.query or parts.fragment or "?" in value or "#" in value:
+            raise ValueError(f"{allowed}; it has a query or fragment")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(f"{allowed}; it carries credentials")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(f"{allowed}; http is only allowed for a loopback host")
+        try:
+            parts.port  # noqa: B018 - a bad port raises here
+        except ValueError:
+            raise ValueError(f"{allowed}; its port is not a number from 0 to 65535") from None
+        return value.rstrip("/")
+
+    @field_validator("source_url", mode="before")
+    @classmethod
+    def _source_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"must be an http(s) URL; got {_show(value)}")
+        return value
+
+    @field_validator("dry_run", "fail_on_error", mode="before")
+    @classmethod
+    def _boolean(cls, value: str) -> bool:
+        lowered = value.lower()
+        if lowered not in ("true", "false"):
+            raise ValueError(f"must be true or false; got {_show(value)}")
+        return lowered == "true"
+
+    @field_validator("max_attempts", mode="before")
+    @classmethod
+    def _attempts(cls, value: str) -> int:
+        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 10:
+            raise ValueError(f"must be a whole number from 1 to 10; got {_show(value)}")
+        return int(value)
+
+    @field_validator("timeout_seconds", mode="before")
+    @classmethod
+    def _timeout(cls, value: str) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not 1 <= seconds <= 120:  # also refuses nan and inf
+            raise ValueError(f"must be a number of seconds from 1 to 120; got {_show(value)}")
+        return seconds
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid setting, worded for the user."""
+
+    input: Input
+    message: str
+
+    def __str__(self) -> str:
+        return f"Input '{self.input.name}' ({self.input.env_variable}) {self.message}."
+
+
+class InvalidSettings(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+def raw_inputs(environ: Mapping[str, str]) -> dict[str, str]:
+    """The non-blank, trimmed value of each input, by field name, with INPUT_* winning."""
+    values: dict[str, str] = {}
+    for spec in INPUTS:
+        for variable in (spec.input_variable, spec.env_variable):
+            value = environ.get(variable, "").strip()
+            if value:
+                values[spec.field] = value
+                break
+    return values
+
+
+def secret_values(environ: Mapping[str, str]) -> list[str]:
+    """Every value a secret input may have arrived in, for masking before anything is printed."""
+    found = []
+    for spec in INPUTS:
+        if spec.secret:
+            for variable in (spec.input_variable, spec.env_variable):
+                value = environ.get(variable, "").strip()
+                if value and value not in found:
+                    found.append(value)
+    return found
+
+
+def read_settings(environ: Mapping[str, str]) -> Settings:
+    """Build the settings from the environment or raise InvalidSettings listing every problem."""
+    raw = raw_inputs(environ)
+    problems = [
+        Problem(spec, "is required and was not set" + _where_to_set(spec))
+        for spec in INPUTS
+        if spec.required and spec.field not in raw
+    ]
+    if not environ.get("GITHUB_REPOSITORY", "").strip():
+        # Outside a workflow run there is nothing to derive these from.
+        for field in ("title", "deduplication_key"):
+            if field not in raw:
+                problems.append(
+                    Problem(
+                        INPUTS_BY_FIELD[field],
+                        "is required outside GitHub Actions (there is no workflow run to derive it from)",
+                    )
+                )
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            field = str(error["loc"][0]) if error["loc"] else ""
+            spec = INPUTS_BY_FIELD.get(field)
+            if spec is None or (spec.required and field not in raw):
+                continue  # reported above with a better sentence
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(spec, message))
+    if problems or settings is None:
+        problems.sort(key=lambda problem: INPUTS.index(problem.input))
+        raise InvalidSettings(problems)
+    return settings
+
+
+def parse_metadata(text: str) -> JsonObject:
+    """Metadata is a JSON object, or `key=value` lines (blank lines and `# comments` skipped)."""
+    allowed = "must be a JSON object or key=value lines"
+    if text.startswith(("{", "[", '"')):
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"{allowed}; it is not valid JSON ({exc.args[0].split(':')[0]})") from None
+        if not isinstance(parsed, dict):
+            raise ValueError(f"{allowed}; the JSON is not an object")
+        return parsed
+    result: JsonObject = {}
+    bad_lines = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition("=")
+        if not sep or not key.strip():
+            bad_lines.append(number)
+            continue
+        result[key.strip()] = value.strip()
+    if bad_lines:
+        listed = ", ".join(str(number) for number in bad_lines[:5])
+        raise ValueError(f"{allowed}; line {listed} has no key=value")
+    return result
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _show(value: str, limit: int = 60) -> str:
+    shown = value if len(value) <= limit else value[:limit] + "..."
+    return repr(shown)
+
+
+def _where_to_set(spec: Input) -> str:
+    if spec.name == "api-token":
+        return (
+            "; pass the alert source's secret token, e.g. api-token: ${{ secrets.INCIDENT_IO_ALERT_TOKEN }}"
+        )
+    return f"; set '{spec.name}:' under 'with:' (or {spec.env_variable} outside GitHub Actions)"

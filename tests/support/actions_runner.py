@@ -1,0 +1,311 @@
+"""What the GitHub runner does around a container step, re-implemented for tests.
+
+- `step_environment` builds the step's environment the way the runner does (notes §3.4): the
+  `GITHUB_*`/`RUNNER_*` variables, `INPUT_<NAME>` for every input of action.yml (hyphens kept; the
+  default when `with:` does not set it, '' when there is none), then `runs.env` added only where
+  the key is absent, then the file-command paths.
+- `parse_output_file` reads GITHUB_OUTPUT like the runner's EnvFileKeyValuePairs, strictly.
+- `workflow_commands` lists the commands the runner would act on in a log, honouring
+  `::stop-commands::`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+DATA_DIR = ROOT / "tests" / "data"  # copies of ../shared, so a fresh clone tests on its own
+EVENTS_DIR = DATA_DIR / "github-events"
+DEAD_GITHUB_API = "http://127.0.0.1:9"  # no test ever reaches the real GitHub API
+
+RUNTIME_TOKEN = "actions-runtime-token-must-never-leave"
+
+
+class RunnerParseError(Exception):
+    """The runner would fail the step: `Unable to process file command 'output' successfully.`"""
+
+
+def default_github_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_API_URL": DEAD_GITHUB_API,
+        "GITHUB_REPOSITORY": "octo-org/octo-repo",
+        "GITHUB_REPOSITORY_OWNER": "octo-org",
+        "GITHUB_WORKFLOW": "CI",
+        "GITHUB_WORKFLOW_REF": "octo-org/octo-repo/.github/workflows/ci.yml@refs/heads/main",
+        "GITHUB_JOB": "test",
+        "GITHUB_REF": "refs/heads/main",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_REF_TYPE": "branch",
+        "GITHUB_SHA": "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+        "GITHUB_RUN_ID": "1658821493",
+        "GITHUB_RUN_NUMBER": "17",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_ACTOR": "octocat",
+        "GITHUB_TRIGGERING_ACTOR": "octocat",
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_ACTION": "__owner_incident-io-alert-action",
+        "RUNNER_OS": "Linux",
+        "RUNNER_ARCH": "X64",
+        "RUNNER_NAME": "GitHub Actions 2",
+        "RUNNER_ENVIRONMENT": "github-hosted",
+        "ACTIONS_RUNTIME_URL": "https://pipelines.actions.githubusercontent.invalid/abc/",
+        "ACTIONS_RUNTIME_TOKEN": RUNTIME_TOKEN,
+    }
+    env.update(overrides)
+    return env
+
+
+def step_environment(
+    with_: Mapping[str, str],
+    *,
+    job_status: str = "failure",
+    matrix: Any = None,
+    step_env: Mapping[str, str] | None = None,
+    github_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment the runner gives the container, before path translation."""
+    env: dict[str, str] = dict(step_env or {})  # workflow/job/step env: first
+    unexpected = set(with_) - set(ACTION["inputs"])
+    if unexpected:
+        raise AssertionError(f"Unexpected input(s) {sorted(unexpected)}: the runner would warn")
+    contexts = {"${{ job.status }}": job_status, "${{ toJSON(matrix) }}": json.dumps(matrix)}
+    inputs: dict[str, str] = {}
+    for name, spec in ACTION["inputs"].items():
+        default = str(spec.get("default", ""))
+        inputs[name] = with_[name] if name in with_ else contexts.get(default, default)
+        env["INPUT_" + name.replace(" ", "_").upper()] = inputs[name]  # overwrite
+    for key, expression in ACTION["runs"].get("env", {}).items():
+        match = re.fullmatch(r"\$\{\{ inputs\.([a-z0-9-]+) \}\}", str(expression))
+        assert match, f"runs.env {key} is not a plain inputs expression"
+        env.setdefault(key, inputs[match.group(1)])  # added only where absent
+    env["HOME"] = "/github/home"
+    env.update(github_env if github_env is not None else default_github_env())
+    return env
+
+
+def read_raw(path: Path) -> str:
+    """A file as the runner reads it: UTF-8, no newline translation."""
+    with open(path, encoding="utf-8", newline="") as file:
+        return file.read()
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT as the runner reads it on Linux (EnvFileKeyValuePairs)."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if line == "":
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if equals >= 0 and (heredoc < 0 or equals < heredoc):
+            name, value = line[:equals], line[equals + 1 :]
+            if not name:
+                raise RunnerParseError(f"Invalid format '{line}'")
+            outputs[name] = value
+            continue
+        if heredoc < 0:
+            raise RunnerParseError(f"Invalid format '{line}'")
+        name, delimiter = line[:heredoc], line[heredoc + 2 :]
+        if not name or not delimiter:
+            raise RunnerParseError(f"Invalid format '{line}'")
+        value_lines = []
+        while True:
+            if index >= len(lines):
+                raise RunnerParseError(f"Invalid value. Matching delimiter not found '{delimiter}'")
+            candidate = lines[index]
+            index += 1
+            if candidate == delimiter:
+                break
+            value_lines.append(candidate)
+        if index >= len(lines):
+            raise RunnerParseError("Invalid value. EOF marker missing new line.")
+        outputs[name] = "\n".join(value_lines)
+    return outputs
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    properties: dict[str, str]
+    data: str
+
+
+def _unescape(text: str, is_property: bool = False) -> str:
+    text = text.replace("%0D", "\r").replace("%0A", "\n")
+    if is_property:
+        text = text.replace("%3A", ":").replace("%2C", ",")
+    return text.replace("%25", "%")
+
+
+def workflow_commands(log: str) -> list[Command]:
+    """The commands the runner acts on in a log (v2 `::x::` and legacy `##[x]`)."""
+    commands: list[Command] = []
+    stop_token: str | None = None
+    for raw in log.splitlines():
+        line = raw.lstrip()
+        if stop_token is not None:
+            if line == f"::{stop_token}::":
+                stop_token = None
+            continue
+        command = _parse_v2(line) or _parse_legacy(raw)
+        if command is None:
+            continue
+        if command.name == "stop-commands":
+            stop_token = command.data
+            continue
+        commands.append(command)
+    return commands
+
+
+def _parse_v2(line: str) -> Command | None:
+    if not line.startswith("::"):
+        return None
+    end = line.find("::", 2)
+    if end < 0:
+        return None
+    head, data = line[2:end], line[end + 2 :]
+    name, _, props_text = head.partition(" ")
+    if not name:
+        return None
+    properties = {}
+    for pair in filter(None, props_text.split(",")):
+        key, _, value = pair.partition("=")
+        properties[key] = _unescape(value, is_property=True)
+    return Command(name.lower(), properties, _unescape(data))
+
+
+def _parse_legacy(line: str) -> Command | None:
+    start = line.find("##[")
+    if start < 0:
+        return None
+    end = line.find("]", start)
+    if end < 0:
+        return None
+    head = line[start + 3 : end]
+    name, _, props_text = head.partition(" ")
+    properties = {}
+    for pair in filter(None, props_text.split(";")):
+        key, _, value = pair.partition("=")
+        properties[key] = value
+    return Command(name.lower(), properties, line[end + 1 :])
+
+
+@dataclass
+class StepResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    output_file: str
+    summary: str
+    commands: list[Command] = field(default_factory=list)
+
+    @property
+    def log(self) -> str:
+        return self.stdout + self.stderr
+
+    def annotations(self, kind: str) -> list[Command]:
+        return [command for command in self.commands if command.name == kind]
+
+
+@dataclass
+class StepFiles:
+    """The runner's per-step files, laid out as on a hosted runner's RUNNER_TEMP."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        for folder in ("_github_home", "_github_workflow", "_runner_file_commands", "workspace"):
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        self.output.write_text("")
+        self.summary.write_text("")
+
+    @property
+    def event(self) -> Path:
+        return self.root / "_github_workflow" / "event.json"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "_runner_file_commands" / "set_output_0a1b2c"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "_runner_file_commands" / "step_summary_0a1b2c"
+
+    @property
+    def workspace(self) -> Path:
+        return self.root / "workspace"
+
+
+def write_event(files: StepFiles, event: Any) -> None:
+    """`event` is a payload (dict), a path under shared/github-events ('push/payload.json'), or text."""
+    if isinstance(event, dict):
+        files.event.write_text(json.dumps(event), encoding="utf-8")
+    elif isinstance(event, str) and event.endswith(".json") and (EVENTS_DIR / event).exists():
+        files.event.write_bytes((EVENTS_DIR / event).read_bytes())
+    elif isinstance(event, str):
+        files.event.write_text(event, encoding="utf-8")
+
+
+def run_step(
+    files: StepFiles,
+    with_: Mapping[str, str],
+    *,
+    event: Any = "push/payload.json",
+    job_status: str = "failure",
+    matrix: Any = None,
+    step_env: Mapping[str, str] | None = None,
+    github_env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> StepResult:
+    """Run `python -m entrypoint` as a process, as the runner would run the container's program."""
+    if event is not None:
+        write_event(files, event)
+    env = step_environment(
+        with_, job_status=job_status, matrix=matrix, step_env=step_env, github_env=github_env
+    )
+    if github_env is None or "GITHUB_EVENT_PATH" not in github_env:
+        env["GITHUB_EVENT_PATH"] = str(files.event)
+    env["GITHUB_OUTPUT"] = str(files.output)
+    env["GITHUB_STEP_SUMMARY"] = str(files.summary)
+    env["GITHUB_WORKSPACE"] = str(files.workspace)
+    env["RUNNER_TEMP"] = str(files.root)
+    # The program, not the workspace, must provide the code: run from the workspace, import from ROOT.
+    env["PYTHONPATH"] = str(ROOT)
+    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    completed = subprocess.run(
+        [sys.executable, "-m", "entrypoint"],
+        env=env,
+        cwd=files.workspace,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    output_text = read_raw(files.output)
+    return StepResult(
+        returncode=completed.returncode,
+        stdout=completed.stdout,
+        stderr=completed.stderr,
+        outputs=parse_output_file(output_text),
+        output_file=output_text,
+        summary=read_raw(files.summary),
+        commands=workflow_commands(completed.stdout) + workflow_commands(completed.stderr),
+    )

@@ -1,0 +1,69 @@
+"""`make demo`: the real entrypoint, run as the runner runs it, against the local incident.io stand-in.
+
+A `workflow_run` workflow watches CI; CI's run on master failed (tests/data/demo). The demo prints
+the step's log, what the stand-in received, the outputs as the runner parses them, and the job
+summary. Then CI goes green again and the same alert is resolved.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from tests.support.actions_runner import DATA_DIR, StepFiles, StepResult, default_github_env, run_step
+from tests.support.incident_io_stand_in import IncidentIoStandIn
+
+TOKEN = "demo-secret-token"
+SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
+
+
+def show(heading: str, text: str) -> None:
+    print(f"\n===== {heading} " + "=" * max(0, 70 - len(heading)))
+    print(text.rstrip())
+
+
+def step(stand_in: IncidentIoStandIn, root: Path, conclusion: str) -> StepResult:
+    event = json.loads((DATA_DIR / "demo" / "failed-workflow-run.event.json").read_text())
+    event["workflow_run"]["conclusion"] = conclusion
+    watcher = default_github_env(
+        GITHUB_EVENT_NAME="workflow_run", GITHUB_WORKFLOW="Alerts", GITHUB_JOB="alert"
+    )
+    inputs = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+    return run_step(StepFiles(root), inputs, event=event, job_status="success", github_env=watcher)
+
+
+def main() -> None:
+    with (
+        IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for number, conclusion in enumerate(("failure", "success"), start=1):
+            print(f"\n##### Run {number}: the watched CI run ended '{conclusion}' #####")
+            result = step(stand_in, Path(tmp) / str(number), conclusion)
+            show("step log (what the runner shows)", result.log)
+            request = stand_in.received[-1]
+            show(
+                "what incident.io received",
+                f"{request.method} {request.path}\n"
+                f"Authorization: Bearer {'*' * 8} (the token, masked here)\n"
+                f"User-Agent: {request.headers.get('user-agent')}\n\n" + json.dumps(request.json(), indent=2),
+            )
+            show(
+                "step outputs (parsed as the runner parses GITHUB_OUTPUT)",
+                json.dumps(result.outputs, indent=2),
+            )
+            show("job summary (GITHUB_STEP_SUMMARY)", result.summary)
+            print(f"\nexit code: {result.returncode}")
+            if result.returncode != 0:
+                raise SystemExit(result.returncode)
+        first, second = stand_in.bodies()
+        same = first["deduplication_key"] == second["deduplication_key"]
+        print(
+            f"\nThe failure fired and the green run resolved the same alert: {same} "
+            f"(key {first['deduplication_key']!r})."
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The README stays true to action.yml and to the code."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from entrypoint.alert import default_metadata
+from entrypoint.settings import INPUTS, Settings
+from entrypoint.workflow_run import Commit, PullRequest, WorkflowRun
+from tests.support.actions_runner import ACTION, ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def table_rows(heading: str) -> dict[str, list[str]]:
+    section = README.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and cells:
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                rows[name] = cells
+    return rows
+
+
+def test_every_input_is_documented_with_its_variable_and_default() -> None:
+    rows = table_rows("Inputs")
+    assert set(rows) == set(ACTION["inputs"])
+    for spec in INPUTS:
+        cells = rows[spec.name]
+        assert cells[1] == f"`{spec.env_variable}`"
+        yaml_default = ACTION["inputs"][spec.name].get("default")
+        if yaml_default is not None:
+            assert cells[2] == f"`{yaml_default}`"
+        elif spec.required:
+            assert cells[2] == "required"
+        else:
+            model_default = Settings.model_fields[spec.field].default
+            if model_default not in (None, {}):
+                shown = str(model_default).lower() if isinstance(model_default, bool) else str(model_default)
+                assert cells[2] == f"`{shown.removesuffix('.0')}`", spec.name
+
+
+def test_action_yml_has_no_python_defaults_except_runner_contexts() -> None:
+    with_defaults = {name for name, spec in ACTION["inputs"].items() if "default" in spec}
+    assert with_defaults == {"job-status", "matrix"}
+
+
+def test_every_input_is_mapped_in_runs_env_and_read_by_the_settings() -> None:
+    env = ACTION["runs"]["env"]
+    assert env == {spec.env_variable: f"${{{{ inputs.{spec.name} }}}}" for spec in INPUTS}
+    assert {spec.name for spec in INPUTS} == set(ACTION["inputs"])
+
+
+def test_every_output_is_documented() -> None:
+    assert set(table_rows("Outputs")) == set(ACTION["outputs"])
+
+
+@pytest.mark.parametrize("key", sorted(table_rows("Metadata")))
+def test_every_documented_metadata_key_is_produced(key: str) -> None:
+    run = WorkflowRun(
+        "https://github.com", "o/r", "CI", "test", "refs/heads/main", "main", "push", 1, 2, 3,
+        "https://github.com/o/r/actions/runs/1", "me", Commit("a" * 40, "u", "m"), PullRequest(4, "u"),
+    )  # fmt: skip
+    produced = default_metadata(run, {"os": "ubuntu"}, "failure")
+    documented = set(table_rows("Metadata"))
+    assert key in produced
+    assert set(produced) == documented

@@ -1,0 +1,74 @@
+"""Speaking to the runner: outputs round-trip through the runner's parser; commands are escaped."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from entrypoint.runner import Runner, escape_data, escape_property
+from tests.support.actions_runner import parse_output_file, read_raw, workflow_commands
+
+NASTY = [
+    "",
+    "plain",
+    "two\nlines",
+    "trailing newline\n",
+    "\n\nleading blank lines",
+    "ghadelimiter_00000000-0000-0000-0000-000000000000",
+    "out<<EOF\nEOF\nsent=true",
+    "%0A %25 \r\n windows",
+    "::error::x\n##[set-output name=a;]b",
+]
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_outputs_round_trip_through_the_runner_parser(tmp_path: Path, value: str) -> None:
+    output = tmp_path / "out"
+    output.write_text("")
+    runner = Runner({"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output)}, stream=io.StringIO())
+    runner.set_outputs({"first": value, "second": "after"})
+    assert parse_output_file(read_raw(output)) == {"first": value, "second": "after"}
+
+
+@pytest.mark.parametrize("message", NASTY)
+def test_annotations_are_one_command_that_carries_the_text(message: str) -> None:
+    stream = io.StringIO()
+    runner = Runner({"GITHUB_ACTIONS": "true"}, stream=stream)
+    runner.error(message, title="a: title, with commas")
+    (command,) = workflow_commands(stream.getvalue())
+    assert command.name == "error"
+    assert command.data == message
+    assert command.properties == {"title": "a: title, with commas"}
+
+
+def test_untrusted_text_is_fenced_by_stop_commands() -> None:
+    stream = io.StringIO()
+    runner = Runner({"GITHUB_ACTIONS": "true"}, stream=stream)
+    runner.untrusted("::error::a\n::add-mask::b\n  ::warning::c\n##[error]d")
+    runner.untrusted("::notice::second block")
+    assert workflow_commands(stream.getvalue()) == []
+    tokens = [line for line in stream.getvalue().splitlines() if line.startswith("::stop-commands::")]
+    assert len(set(tokens)) == 2  # a fresh token each time
+
+
+def test_outside_github_actions_no_commands_and_no_mask_line() -> None:
+    stream = io.StringIO()
+    runner = Runner({}, stream=stream)
+    runner.add_mask("secret")
+    runner.error("bad", title="T")
+    runner.debug("hidden")
+    assert stream.getvalue() == "Error: T: bad\n"
+
+
+def test_escaping_matches_the_toolkit() -> None:
+    assert escape_data("a%b\r\nc") == "a%25b%0D%0Ac"
+    assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_summary_is_appended(tmp_path: Path) -> None:
+    summary = tmp_path / "summary"
+    summary.write_text("earlier step\n")
+    Runner({"GITHUB_STEP_SUMMARY": str(summary)}, stream=io.StringIO()).append_summary("### ours")
+    assert summary.read_text() == "earlier step\n### ours\n"
