@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.actions_runner import StepFiles
+from tests.support.container import IMAGE, build_image, docker_unavailable_reason
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "test-token"
@@ -27,3 +29,18 @@ def files(tmp_path: Path) -> StepFiles:
 def with_(stand_in: IncidentIoStandIn) -> dict[str, str]:
     """The two required inputs, pointed at the stand-in."""
     return {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    """The action's image, built once per session; container tests skip only without Docker.
+
+    REQUIRE_CONTAINER_TESTS=1 (set by .ci/run) turns that skip into a failure.
+    """
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("REQUIRE_CONTAINER_TESTS") == "1":
+            pytest.fail(f"container tests are required but cannot run: {reason}")
+        pytest.skip(reason)
+    build_image(IMAGE)
+    return IMAGE

@@ -1,0 +1,142 @@
+"""`make bench`: what the action costs a user, each figure beside its baseline from the same run.
+
+- process time per alert: `python -m entrypoint` sending a real alert to the local stand-in, vs a
+  bare `python -c pass`, vs curl posting the same body;
+- import time of the entrypoint, vs a bare interpreter;
+- with Docker: the image's no-cache build time with the base present, its size and growth over
+  the base, and `docker run` of a dry run vs `docker run` of the bare base image.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.support.actions_runner import ROOT, StepFiles, step_environment, write_event
+from tests.support.container import IMAGE, build_image, docker_unavailable_reason
+from tests.support.incident_io_stand_in import IncidentIoStandIn
+
+TOKEN = "bench-token"
+SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+BASE_IMAGE = "python:3.12-slim"
+
+
+def median_seconds(action: Callable[[], object], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def row(name: str, value: str, baseline: str, note: str = "") -> None:
+    print(f"{name:<44} {value:>12}   {baseline:<34} {note}")
+
+
+def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> None:
+    files = StepFiles(tmp / "step")
+    write_event(files, "push/payload.json")
+    env = step_environment({"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url})
+    env |= {"GITHUB_EVENT_PATH": str(files.event), "PYTHONPATH": str(ROOT), "PATH": os.environ["PATH"]}
+    python = sys.executable
+
+    def alert() -> None:
+        run([python, "-m", "entrypoint"], env=env, cwd=files.workspace)
+
+    alert()  # warm the bytecode cache, as the image's build does
+    per_alert = median_seconds(alert)
+    bare = median_seconds(lambda: run([python, "-c", "pass"]))
+    sent = len(stand_in.received)
+    body = json.dumps(stand_in.received[-1].json())
+    curl_note = ""
+    if shutil.which("curl"):
+        url = f"{stand_in.url}/v2/alert_events/http/{SOURCE_ID}"
+        curl = [
+            "curl", "-sS", "-o", "/dev/null", "-X", "POST", "-H", f"Authorization: Bearer {TOKEN}",
+            "-H", "Content-Type: application/json", "--data-binary", body, url,
+        ]  # fmt: skip
+        curl_time = median_seconds(lambda: run(curl))
+        curl_note = f"curl same body: {curl_time * 1000:.0f} ms"
+    row(
+        "process time per alert (python -m entrypoint)",
+        f"{per_alert * 1000:.0f} ms",
+        f"python -c pass: {bare * 1000:.0f} ms",
+        f"{curl_note}; target <= 250 ms; {sent} alerts sent",
+    )
+    imports = median_seconds(lambda: run([python, "-c", "import entrypoint.app"], cwd=ROOT))
+    row(
+        "import time (import entrypoint.app)",
+        f"{imports * 1000:.0f} ms",
+        f"python -c pass: {bare * 1000:.0f} ms",
+    )
+
+
+def bench_image() -> None:
+    reason = docker_unavailable_reason()
+    if reason is not None:
+        print(f"image figures skipped: {reason}")
+        return
+    run(["docker", "image", "inspect", BASE_IMAGE])  # the base must be present: a fair build time
+    builds = [median_seconds(lambda: build_image(IMAGE, no_cache=True), runs=1) for _ in range(3)]
+    base_size = int(run(["docker", "image", "inspect", "-f", "{{.Size}}", BASE_IMAGE]).stdout)
+    size = int(run(["docker", "image", "inspect", "-f", "{{.Size}}", IMAGE]).stdout)
+    row(
+        "no-cache build, base present (median of 3)",
+        f"{statistics.median(builds):.1f} s",
+        f"runs {', '.join(f'{b:.1f}' for b in builds)} s",
+    )
+    row(
+        "image size",
+        f"{size / 1e6:.1f} MB",
+        f"{BASE_IMAGE}: {base_size / 1e6:.1f} MB",
+        f"growth {(size - base_size) / 1e6:.2f} MB; target <= 15 MB",
+    )
+    settings = {
+        "INCIDENT_IO_API_TOKEN": "x",
+        "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID": SOURCE_ID,
+        "INCIDENT_IO_TITLE": "t",
+        "INCIDENT_IO_DEDUPLICATION_KEY": "k",
+        "INCIDENT_IO_DRY_RUN": "true",
+    }
+    dry = ["docker", "run", "--rm"]
+    for name, value in settings.items():
+        dry += ["-e", f"{name}={value}"]
+    dry.append(IMAGE)
+    runs = max(5, RUNS // 3)
+    dry_time = median_seconds(lambda: run(dry), runs=runs)
+    bare_time = median_seconds(
+        lambda: run(["docker", "run", "--rm", BASE_IMAGE, "python", "-c", "pass"]), runs=runs
+    )
+    row(
+        f"docker run, dry run (median of {runs})",
+        f"{dry_time * 1000:.0f} ms",
+        f"docker run base python -c pass: {bare_time * 1000:.0f} ms",
+    )
+
+
+def main() -> None:
+    print(f"{'figure':<44} {'value':>12}   {'baseline (same run)':<34} note")
+    with (
+        IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        bench_process(stand_in, Path(tmp))
+    bench_image()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The image as GitHub runs it: built from the Dockerfile, run with the runner's `docker run` line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import SOURCE_ID, TOKEN
+from tests.support.actions_runner import RUNTIME_TOKEN, StepFiles
+from tests.support.container import prepare, run_container_step
+from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
+from tests.support.schema import assert_valid_body
+
+pytestmark = pytest.mark.container
+
+
+def test_alert_arrives_and_outputs_reach_the_runner(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_container_step(files, with_, job_status="failure")
+
+    assert result.returncode == 0, result.log
+    (body,) = stand_in.bodies()
+    assert_valid_body(body)
+    assert body["status"] == "firing"
+    assert result.outputs["sent"] == "true"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert json.loads(result.outputs["payload"]) == body
+    assert "Alert sent (firing)" in result.summary
+    assert result.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"
+    for text in (
+        result.stdout.replace(f"::add-mask::{TOKEN}", ""),
+        result.stderr,
+        result.output_file,
+        result.summary,
+    ):
+        assert TOKEN not in text
+        assert RUNTIME_TOKEN not in text
+
+
+def test_dry_run_sends_nothing(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_container_step(files, {**with_, "dry-run": "true"})
+
+    assert result.returncode == 0, result.log
+    assert stand_in.received == []
+    assert result.outputs["sent"] == "false"
+    assert_valid_body(json.loads(result.outputs["payload"]))
+
+
+def test_bad_input_fails_the_step_with_its_annotation(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_container_step(files, {**with_, "status": "broken", "max-attempts": "99"})
+
+    assert result.returncode == 2
+    assert stand_in.received == []
+    assert [error.data.split("'")[1] for error in result.annotations("error")] == ["status", "max-attempts"]
+    assert "Traceback" not in result.log
+
+
+def test_nothing_in_the_workspace_is_imported_or_run(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    # A pull request could put any of these in the checked-out workspace.
+    trap = 'print("::error::PWNED from the workspace"); raise SystemExit(99)\n'
+    for name in ("requests.py", "pydantic.py", "sitecustomize.py", "usercustomize.py", "json.py"):
+        (files.workspace / name).write_text(trap)
+    (files.workspace / "entrypoint").mkdir()
+    (files.workspace / "entrypoint" / "__init__.py").write_text(trap)
+    (files.workspace / "entrypoint" / "__main__.py").write_text(trap)
+    step_env = {"PYTHONPATH": "/github/workspace", "PYTHONSTARTUP": "/github/workspace/json.py"}
+
+    result = run_container_step(files, with_, step_env=step_env)
+
+    assert result.returncode == 0, result.log
+    assert "PWNED" not in result.log
+    assert len(stand_in.received) == 1
+
+
+def test_sigterm_stops_promptly_with_a_clear_line(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    stand_in.script(Reply(202, delay=60))  # incident.io hangs; then the job is cancelled
+    command, cli_env = prepare(files, {**with_, "timeout-seconds": "90"})
+    process = subprocess.Popen(
+        command, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while not stand_in.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert stand_in.received, "the container never sent its request"
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)  # the docker CLI proxies it to the container
+    stdout, stderr = process.communicate(timeout=30)
+
+    assert time.monotonic() - started < 10
+    assert process.returncode == 128 + signal.SIGTERM
+    assert "Stopped by SIGTERM" in stdout
+    assert "Traceback" not in stdout + stderr
+
+
+def test_readme_recipe_outside_github_actions(image: str, stand_in: IncidentIoStandIn) -> None:
+    # As the README shows: docker run with INCIDENT_IO_* variables and nothing else.
+    env = {
+        "INCIDENT_IO_API_TOKEN": TOKEN,
+        "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID": SOURCE_ID,
+        "INCIDENT_IO_TITLE": "Nightly backup failed",
+        "INCIDENT_IO_DEDUPLICATION_KEY": "nightly-backup",
+        "INCIDENT_IO_API_URL": stand_in.url,
+    }
+    command = ["docker", "run", "--rm", "--network", "host"]
+    for name in env:
+        command += ["-e", name]
+    completed = subprocess.run(
+        [*command, image],
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert stand_in.bodies() == [
+        {"title": "Nightly backup failed", "status": "firing", "deduplication_key": "nightly-backup"}
+    ]
+    assert TOKEN not in completed.stdout + completed.stderr
+    assert "::" not in completed.stdout
