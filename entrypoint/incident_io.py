@@ -30,6 +30,7 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 20.0
 # incident.io's per-source limit is per minute, so a minute is the longest wait worth honouring.
 MAX_RETRY_AFTER_SECONDS = 60.0
+SERVER_WAIT_JITTER_SECONDS = 0.25
 USER_AGENT = f"{ACTION_NAME}/{__version__} python-requests/{requests.__version__}"
 
 
@@ -197,9 +198,9 @@ class Client:
 
     def _delay(self, attempt: int, server_wait: float | None) -> float:
         if server_wait is not None:
-            # Honour the server's wait, plus a little jitter so a matrix of jobs does not return
-            # in lockstep; never much longer than asked.
-            return server_wait + self.random() * min(1.0, 0.1 * server_wait + 0.2)
+            # Honour the server's wait plus a little jitter, so a matrix of jobs does not return in
+            # lockstep, but never much longer than asked: overshooting wastes users' minutes.
+            return server_wait + self.random() * min(SERVER_WAIT_JITTER_SECONDS, 0.05 * server_wait + 0.05)
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
         return ceiling / 2 + self.random() * ceiling / 2  # "equal jitter"
 

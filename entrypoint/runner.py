@@ -42,11 +42,18 @@ class Runner:
         self.debug_enabled = environ.get("RUNNER_DEBUG", "").strip() == "1"
         self._output_path = environ.get("GITHUB_OUTPUT", "").strip() or None
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "").strip() or None
+        self._secrets: list[str] = []
 
     # -- plain lines -------------------------------------------------------------------------------
 
+    def redact(self, text: str) -> str:
+        """Replace every registered secret, e.g. a token that an API answer echoed back."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
     def _print(self, line: str) -> None:
-        print(line, file=self._stream, flush=True)
+        print(self.redact(line), file=self._stream, flush=True)
 
     def info(self, line: str) -> None:
         """Print a line the action itself wrote. Never pass text that came from outside."""
@@ -69,10 +76,13 @@ class Runner:
     # -- commands ----------------------------------------------------------------------------------
 
     def add_mask(self, secret: str) -> None:
-        """Ask the runner to mask `secret` in every later line of the log."""
-        if not self.in_actions or not secret:
+        """Mask `secret`: the runner hides it in the log, and this class in everything it writes."""
+        if not secret:
             return
-        self._print(f"::add-mask::{escape_data(secret)}")
+        self._secrets.append(secret)
+        self._secrets.sort(key=len, reverse=True)  # a secret inside another is replaced after it
+        if self.in_actions:
+            print(f"::add-mask::{escape_data(secret)}", file=self._stream, flush=True)
 
     def _annotation(self, kind: str, message: str, title: str | None) -> None:
         if self.in_actions:
@@ -127,14 +137,16 @@ class Runner:
             return
         chunks = []
         for name, value in outputs.items():
-            delimiter = _fresh_delimiter(value)
-            chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+            redacted = self.redact(value)
+            delimiter = _fresh_delimiter(redacted)
+            chunks.append(f"{name}<<{delimiter}\n{redacted}\n{delimiter}\n")
         self._append(self._output_path, "".join(chunks))
 
     def append_summary(self, markdown: str) -> None:
         """Append a markdown section to the job summary (`GITHUB_STEP_SUMMARY`)."""
         if self._summary_path is None:
             return
+        markdown = self.redact(markdown)
         self._append(self._summary_path, markdown if markdown.endswith("\n") else markdown + "\n")
 
     @staticmethod

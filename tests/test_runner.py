@@ -72,3 +72,22 @@ def test_summary_is_appended(tmp_path: Path) -> None:
     summary.write_text("earlier step\n")
     Runner({"GITHUB_STEP_SUMMARY": str(summary)}, stream=io.StringIO()).append_summary("### ours")
     assert summary.read_text() == "earlier step\n### ours\n"
+
+
+def test_secrets_are_redacted_from_everything_written(tmp_path: Path) -> None:
+    output, summary, stream = tmp_path / "out", tmp_path / "summary", io.StringIO()
+    output.write_text("")
+    environ = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+    runner = Runner(environ, stream=stream)
+    runner.add_mask("tok")
+    runner.add_mask("longer-tok")
+    runner.info("echo: longer-tok and tok")
+    runner.untrusted("tok")
+    runner.set_outputs({"response": '{"echo": "tok"}'})
+    runner.append_summary("tok")
+    log = stream.getvalue()
+    assert log.splitlines()[:2] == ["::add-mask::tok", "::add-mask::longer-tok"]
+    assert "tok" not in "\n".join(log.splitlines()[2:]).replace("::stop-commands::", "")
+    assert "echo: *** and ***" in log
+    assert parse_output_file(read_raw(output)) == {"response": '{"echo": "***"}'}
+    assert summary.read_text() == "***\n"

@@ -158,7 +158,7 @@ def workflow_commands(log: str) -> list[Command]:
     """The commands the runner acts on in a log (v2 `::x::` and legacy `##[x]`)."""
     commands: list[Command] = []
     stop_token: str | None = None
-    for raw in log.splitlines():
+    for raw in re.split(r"\r\n|\r|\n", log):  # as the runner's ReadLine splits, not str.splitlines
         line = raw.lstrip()
         if stop_token is not None:
             if line == f"::{stop_token}::":

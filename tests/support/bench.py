@@ -3,6 +3,7 @@
 - process time per alert: `python -m entrypoint` sending a real alert to the local stand-in, vs a
   bare `python -c pass`, vs curl posting the same body;
 - import time of the entrypoint, vs a bare interpreter;
+- a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - with Docker: the image's no-cache build time with the base present, its size and growth over
   the base, and `docker run` of a dry run vs `docker run` of the bare base image.
 """
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.actions_runner import ROOT, StepFiles, step_environment, write_event
+from tests.support.burst import run_burst
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
@@ -135,6 +137,15 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
     ):
         bench_process(stand_in, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)
+    row(
+        "burst: 30 jobs at once, limit 10 per 5 s",
+        f"{burst.seconds:.1f} s",
+        f"the limit's minimum: {burst.minimum_seconds:.1f} s",
+        f"{burst.ratio:.2f}x; target <= 1.2x; {burst.requests} requests, "
+        f"{sum(burst.accepted_per_key.values())} accepted",
+    )
     bench_image()
 
 

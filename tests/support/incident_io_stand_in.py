@@ -8,6 +8,7 @@ delay, or dropping the connection without an answer. Used by the tests and by `m
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
 import threading
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -28,6 +30,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    answered: int | None = None  # the status the stand-in answered with; None for a dropped one
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -61,6 +64,10 @@ class IncidentIoStandIn:
         self.received: list[Received] = []
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
+        self._limit: tuple[int, float] | None = None  # (events, window seconds)
+        self._window_start: float | None = None
+        self._window_count = 0
+        self.accepted = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,6 +96,38 @@ class IncidentIoStandIn:
         with self._lock:
             self._script.extend(replies)
 
+    def rate_limit(self, events: int, window_seconds: float) -> None:
+        """Accept `events` per fixed window, then 429 with Retry-After, as incident.io's 120 a minute."""
+        self._limit = (events, window_seconds)
+
+    def _rate_limited(self, now: float) -> Reply | None:
+        if self._limit is None:
+            return None
+        events, window = self._limit
+        if self._window_start is None:
+            self._window_start = now
+        while now >= self._window_start + window:
+            self._window_start += window
+            self._window_count = 0
+        if self._window_count < events:
+            self._window_count += 1
+            return None
+        wait = self._window_start + window - now
+        reset = datetime.now(UTC) + timedelta(seconds=wait)
+        body = error_body(
+            429,
+            "too_many_requests",
+            "Too many requests hit the API too quickly. "
+            "We recommend an exponential backoff of your requests.",
+            rate_limit={
+                "name": "alert_events",
+                "limit": events,
+                "remaining": 0,
+                "retry_after": reset.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        )
+        return Reply(429, body, headers={"Retry-After": str(math.ceil(wait))})
+
     def bodies(self) -> list[Any]:
         return [request.json() for request in self.received]
 
@@ -96,8 +135,11 @@ class IncidentIoStandIn:
         with self._lock:
             self.received.append(request)
             scripted = self._script.popleft() if self._script else None
+            limited = None if scripted else self._rate_limited(request.at)
         if scripted is not None:
             return scripted
+        if limited is not None:
+            return limited
         match = PATH_PATTERN.match(request.path)
         if match is None or (self.source_id is not None and match.group(1) != self.source_id):
             return Reply(404, error_body(404, "not_found", "The requested resource could not be found"))
@@ -115,9 +157,10 @@ class IncidentIoStandIn:
             key = request.json().get("deduplication_key", "")
         except ValueError:
             return Reply(400, error_body(400, "invalid_request_error", "Request body is not JSON"))
-        return Reply(
-            202, {"deduplication_key": key, "message": "Event accepted for processing", "status": "success"}
-        )
+        with self._lock:
+            self.accepted += 1
+        accepted = {"deduplication_key": key, "message": "Event accepted for processing", "status": "success"}
+        return Reply(202, accepted)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stand_in = self
@@ -142,6 +185,7 @@ class IncidentIoStandIn:
                     time.monotonic(),
                 )
                 reply = stand_in._next_reply(request)
+                request.answered = None if reply.drop else reply.status
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:
@@ -157,12 +201,15 @@ class IncidentIoStandIn:
                 else:
                     payload = json.dumps(reply.body).encode("utf-8")
                     content_type = "application/json"
-                self.send_response(reply.status)
                 headers = {"Content-Type": content_type, "Content-Length": str(len(payload)), **reply.headers}
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(reply.status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (a timeout): nothing to answer
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # quiet: the tests read `received`
