@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.support.actions_runner import ROOT, StepFiles, step_environment, write_event
+from tests.support.actions_runner import ENTRYPOINT, StepFiles, process_environment, write_event
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
 
 
@@ -20,17 +18,10 @@ def test_signal_stops_the_step(
 ) -> None:
     stand_in.script(Reply(202, delay=30))
     write_event(files, "push/payload.json")
-    env = step_environment({**with_, "timeout-seconds": "60"})
-    env |= {
-        "GITHUB_EVENT_PATH": str(files.event),
-        "GITHUB_OUTPUT": str(files.output),
-        "PYTHONPATH": str(ROOT),
-        "PATH": os.environ["PATH"],
-    }
+    env = process_environment(files, {**with_, "timeout-seconds": "60"})
     process = subprocess.Popen(
-        [sys.executable, "-m", "entrypoint"], env=env, cwd=files.workspace, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        ENTRYPOINT, env=env, cwd=files.workspace, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 30
     while not stand_in.received and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -264,6 +264,48 @@ def write_event(files: StepFiles, event: Any) -> None:
         files.event.write_text(event, encoding="utf-8")
 
 
+def process_environment(
+    files: StepFiles,
+    with_: Mapping[str, str],
+    *,
+    job_status: str = "failure",
+    matrix: Any = None,
+    step_env: Mapping[str, str] | None = None,
+    github_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The step's environment for `python -m entrypoint` run as a process from this checkout."""
+    env = step_environment(
+        with_, job_status=job_status, matrix=matrix, step_env=step_env, github_env=github_env
+    )
+    if github_env is None or "GITHUB_EVENT_PATH" not in github_env:
+        env["GITHUB_EVENT_PATH"] = str(files.event)
+    env["GITHUB_OUTPUT"] = str(files.output)
+    env["GITHUB_STEP_SUMMARY"] = str(files.summary)
+    env["GITHUB_WORKSPACE"] = str(files.workspace)
+    env["RUNNER_TEMP"] = str(files.root)
+    # The program, not the workspace, must provide the code: run from the workspace, import from ROOT.
+    env["PYTHONPATH"] = str(ROOT)
+    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    return env
+
+
+ENTRYPOINT = [sys.executable, "-m", "entrypoint"]
+
+
+def step_result(files: StepFiles, completed: subprocess.CompletedProcess[str]) -> StepResult:
+    """What the runner makes of a finished step: its log, its commands, its output and summary files."""
+    output_text = read_raw(files.output)
+    return StepResult(
+        returncode=completed.returncode,
+        stdout=completed.stdout,
+        stderr=completed.stderr,
+        outputs=parse_output_file(output_text),
+        output_file=output_text,
+        summary=read_raw(files.summary),
+        commands=workflow_commands(completed.stdout) + workflow_commands(completed.stderr),
+    )
+
+
 def run_step(
     files: StepFiles,
     with_: Mapping[str, str],
@@ -278,34 +320,10 @@ def run_step(
     """Run `python -m entrypoint` as a process, as the runner would run the container's program."""
     if event is not None:
         write_event(files, event)
-    env = step_environment(
-        with_, job_status=job_status, matrix=matrix, step_env=step_env, github_env=github_env
+    env = process_environment(
+        files, with_, job_status=job_status, matrix=matrix, step_env=step_env, github_env=github_env
     )
-    if github_env is None or "GITHUB_EVENT_PATH" not in github_env:
-        env["GITHUB_EVENT_PATH"] = str(files.event)
-    env["GITHUB_OUTPUT"] = str(files.output)
-    env["GITHUB_STEP_SUMMARY"] = str(files.summary)
-    env["GITHUB_WORKSPACE"] = str(files.workspace)
-    env["RUNNER_TEMP"] = str(files.root)
-    # The program, not the workspace, must provide the code: run from the workspace, import from ROOT.
-    env["PYTHONPATH"] = str(ROOT)
-    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
     completed = subprocess.run(
-        [sys.executable, "-m", "entrypoint"],
-        env=env,
-        cwd=files.workspace,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        ENTRYPOINT, env=env, cwd=files.workspace, capture_output=True, text=True, timeout=timeout, check=False
     )
-    output_text = read_raw(files.output)
-    return StepResult(
-        returncode=completed.returncode,
-        stdout=completed.stdout,
-        stderr=completed.stderr,
-        outputs=parse_output_file(output_text),
-        output_file=output_text,
-        summary=read_raw(files.summary),
-        commands=workflow_commands(completed.stdout) + workflow_commands(completed.stderr),
-    )
+    return step_result(files, completed)

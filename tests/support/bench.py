@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.actions_runner import ROOT, StepFiles, step_environment, write_event
+from tests.support.actions_runner import ROOT, StepFiles, process_environment, write_event
 from tests.support.burst import run_burst
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
 from tests.support.incident_io_stand_in import IncidentIoStandIn
@@ -52,8 +52,9 @@ def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str
 def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> None:
     files = StepFiles(tmp / "step")
     write_event(files, "push/payload.json")
-    env = step_environment({"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url})
-    env |= {"GITHUB_EVENT_PATH": str(files.event), "PYTHONPATH": str(ROOT), "PATH": os.environ["PATH"]}
+    env = process_environment(
+        files, {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+    )
     python = sys.executable
 
     def alert() -> None:

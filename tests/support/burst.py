@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.actions_runner import ROOT, StepFiles, step_environment, write_event
+from tests.support.actions_runner import ENTRYPOINT, StepFiles, process_environment, write_event
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "burst-token"
@@ -40,15 +38,10 @@ def run_burst(tmp: Path, jobs: int = 30, limit: int = 10, window: float = 5.0) -
             files = StepFiles(tmp / f"job{index}")
             write_event(files, "push/payload.json")
             inputs = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
-            env = step_environment(inputs, matrix={"shard": index})
-            env |= {
-                "GITHUB_EVENT_PATH": str(files.event),
-                "PYTHONPATH": str(ROOT),
-                "PATH": os.environ["PATH"],
-            }
+            env = process_environment(files, inputs, matrix={"shard": index})
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "entrypoint"],
+                    ENTRYPOINT,
                     env=env,
                     cwd=files.workspace,
                     stdout=subprocess.DEVNULL,
