@@ -123,10 +123,6 @@ class Runner:
 
     # -- files -------------------------------------------------------------------------------------
 
-    @property
-    def has_output_file(self) -> bool:
-        return self._output_path is not None
-
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         """Append outputs to `GITHUB_OUTPUT` in the runner's multiline form.
 

@@ -19,10 +19,8 @@ from tests.support.actions_runner import (
     ROOT,
     StepFiles,
     StepResult,
-    parse_output_file,
-    read_raw,
     step_environment,
-    workflow_commands,
+    step_result,
     write_event,
 )
 
@@ -115,13 +113,4 @@ def run_container_step(
     completed = subprocess.run(
         command, env=cli_env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    output_text = read_raw(files.output)
-    return StepResult(
-        returncode=completed.returncode,
-        stdout=completed.stdout,
-        stderr=completed.stderr,
-        outputs=parse_output_file(output_text),
-        output_file=output_text,
-        summary=read_raw(files.summary),
-        commands=workflow_commands(completed.stdout) + workflow_commands(completed.stderr),
-    )
+    return step_result(files, completed)
