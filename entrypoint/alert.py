@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from entrypoint import messages
+from entrypoint.failures import FailedJob, Failures
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun
 
@@ -21,6 +23,9 @@ AlertStatus = Literal["firing", "resolved"]
 # incident.io refuses bodies over 512 KiB (413 payload_too_large); stay clearly below it.
 MAX_BODY_BYTES = 500 * 1024
 MAX_KEY_LENGTH = 200
+# Enough for on-call to see what broke, small enough to keep the alert readable.
+MAX_FAILED_JOBS = 10
+MAX_FAILED_STEPS = 5
 
 WATCHED_FIRING = frozenset({"failure", "timed_out", "startup_failure"})
 DEPLOYMENT_FIRING = frozenset({"failure", "error"})
@@ -71,19 +76,34 @@ def encode_body(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def build_alert(settings: Settings, run: WorkflowRun | None) -> Alert | Skip:
+def build_alert(
+    settings: Settings, run: WorkflowRun | None, failures: Failures | None = None
+) -> Alert | Skip:
+    """The alert, or why nothing is sent. `failures` is what GitHub's API told about a firing alert."""
+    failures = failures or Failures()
     key = settings.deduplication_key or default_deduplication_key(run, settings.matrix)
     decision = decide_status(settings, run)
     if decision.status is None:
         return Skip(decision.reason, key)
+    needed = settings.failures_before_alert
+    if decision.status == "firing" and failures.consecutive is not None and failures.consecutive < needed:
+        # Resolving is never held back; only a firing alert waits for the N-th failure in a row.
+        reason = messages.HELD_BACK.format(
+            consecutive=failures.consecutive, needed=needed, subject=failures.counted
+        )
+        return Skip(reason, key)
     conclusion = _conclusion(settings, run)
     metadata = default_metadata(run, settings.matrix, conclusion)
+    metadata.update(failure_metadata(failures, needed))
     metadata.update(settings.metadata)  # the user's keys win
+    description = settings.description or default_description(run, settings.matrix, conclusion)
+    if description and not settings.description and failures.failed_jobs:
+        description += "\n" + failed_jobs_markdown(failures.failed_jobs)
     alert = Alert(
         title=settings.title or default_title(run, settings.matrix),
         status=decision.status,
         deduplication_key=key,
-        description=settings.description or default_description(run, settings.matrix, conclusion),
+        description=description,
         metadata=metadata,
         source_url=settings.source_url or (run.run_url if run else None),
         why=decision.reason,
@@ -254,6 +274,33 @@ def default_metadata(
     return {name: value for name, value in values.items() if value is not None}
 
 
+def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
+    """A nested list: each failed job linked to its log, with its failed steps; capped."""
+    lines = ["- **Failed jobs:**"]
+    for job in jobs[:MAX_FAILED_JOBS]:
+        name = _md(job.name[:200])
+        line = f"  - [{name}]({_url(job.url)})" if job.url else f"  - {name}"
+        steps = [f"`{_code(step[:100])}`" for step in job.failed_steps[:MAX_FAILED_STEPS]]
+        if len(job.failed_steps) > MAX_FAILED_STEPS:
+            steps.append(f"and {len(job.failed_steps) - MAX_FAILED_STEPS} more")
+        if steps:
+            line += ": failed at " + ", ".join(steps)
+        lines.append(line)
+    if len(jobs) > MAX_FAILED_JOBS:
+        lines.append(f"  - … and {len(jobs) - MAX_FAILED_JOBS} more failed jobs")
+    return "\n".join(lines)
+
+
+def failure_metadata(failures: Failures, needed: int) -> dict[str, Any]:
+    metadata: dict[str, Any] = {}
+    if failures.failed_jobs is not None:
+        metadata["failed_jobs"] = [job.name for job in failures.failed_jobs[:MAX_FAILED_JOBS]]
+        metadata["failed_jobs_count"] = len(failures.failed_jobs)
+    if failures.consecutive is not None and needed > 1:
+        metadata["consecutive_failures"] = failures.consecutive
+    return metadata
+
+
 def fit_to_size(alert: Alert) -> Alert:
     """Cut the description so the body stays under MAX_BODY_BYTES; refuse if that is not enough."""
     size = len(alert.body_bytes())
@@ -277,6 +324,10 @@ def fit_to_size(alert: Alert) -> Alert:
 def _md(text: str) -> str:
     """Escape markdown in untrusted text so it reads as itself (a commit message cannot add links)."""
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", " ".join(text.split()))
+
+
+def _url(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def _code(text: str) -> str:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from entrypoint import messages
-from entrypoint.alert import Alert, AlertTooLarge, Skip, build_alert
+from entrypoint.alert import Alert, AlertTooLarge, Skip, build_alert, decide_status
+from entrypoint.failures import Failures, read_failures
 from entrypoint.incident_io import Accepted, Client, DeliveryFailed
 from entrypoint.runner import OutputFileError, Runner
 from entrypoint.settings import InvalidSettings, Settings, read_settings, secret_values
@@ -38,6 +39,7 @@ class Outcome:
     title: str = ""
     link: str = ""
     headline: str = ""
+    failed_jobs: str = ""  # for the summary: the names GitHub's API gave
 
     def outputs(self) -> dict[str, str]:
         return {
@@ -71,8 +73,14 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     reading = read_workflow_run(environ)
     for warning in reading.warnings:
         runner.warning(warning)
+    failures = Failures()
+    if decide_status(settings, reading.run).status == "firing":
+        # Only a firing alert needs to say what broke, and only it can be held back.
+        failures = read_failures(settings, reading.run, environ, debug=runner.debug)
+        if failures.warning:
+            runner.warning(failures.warning, title=messages.GITHUB_API_TITLE)
     try:
-        built = build_alert(settings, reading.run)
+        built = build_alert(settings, reading.run, failures)
     except AlertTooLarge as exc:
         runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
         return _finish(
@@ -99,6 +107,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         payload=payload,
         title=alert.title,
         link=alert.source_url or "",
+        failed_jobs=", ".join(job.name for job in (failures.failed_jobs or ())),
     )
     runner.info(f"Alert status: {alert.status} ({alert.why}).")
     runner.info("Deduplication key and title:")
@@ -182,6 +191,8 @@ def summary_markdown(outcome: Outcome, details: list[str]) -> str:
         rows.append(("Title", outcome.title))
     if outcome.deduplication_key:
         rows.append(("Deduplication key", outcome.deduplication_key))
+    if outcome.failed_jobs:
+        rows.append(("Failed jobs", outcome.failed_jobs))
     lines = [f"### incident.io alert: {outcome.headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
     if outcome.link.startswith(("https://", "http://")):

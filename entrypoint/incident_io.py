@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from entrypoint import ACTION_NAME, __version__
+from entrypoint.http_auth import BearerToken
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 1.0
@@ -101,17 +102,6 @@ class DeliveryFailed(Exception):
         self.attempts = attempts
 
 
-class _Bearer(requests.auth.AuthBase):
-    """Sets the header, and by being an auth object keeps requests from reading ~/.netrc."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        return request
-
-
 @dataclass
 class Client:
     url: str  # the alert source's alert events URL
@@ -134,7 +124,7 @@ class Client:
                     self.url,
                     data=body,
                     headers=headers,
-                    auth=_Bearer(self.token),
+                    auth=BearerToken(self.token),
                     timeout=(min(self.timeout_seconds, 10.0), self.timeout_seconds),
                     allow_redirects=False,
                 )

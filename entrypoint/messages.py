@@ -55,3 +55,31 @@ def delivery_hint(status_code: int | None, host: str) -> str:
     if status_code >= 500:
         return HINT_SERVER
     return "Check the inputs against incident.io's answer above."
+
+
+# GitHub's API: it only adds detail, so its failures are warnings that say what was missing.
+GITHUB_NOT_GIVEN = "github-token is empty"
+GITHUB_FIX_UNAUTHORIZED = (
+    "Leave github-token at its default, ${{ github.token }}, or pass a token that can read Actions; "
+    "if the workflow sets `permissions:`, include `actions: read`."
+)
+GITHUB_FIX_PERMISSION = (
+    "The workflow or job sets `permissions:` without `actions: read`; add `actions: read` so the "
+    "github-token can read the run's jobs and earlier runs."
+)
+GITHUB_FIX_NETWORK = "Check that the runner can reach GITHUB_API_URL (proxy, firewall)."
+GITHUB_FIX_NONE = "This usually passes by itself; nothing needs to change."
+GITHUB_MISSING_JOBS = "the alert does not list the failed jobs and steps"
+GITHUB_MISSING_HISTORY = (
+    "failures-before-alert ({needed}) could not be checked and the alert fires anyway, so that a real "
+    "failure is not missed"
+)
+GITHUB_HISTORY_UNKNOWN = (
+    "Earlier runs could not be compared ({reason}), so failures-before-alert ({needed}) could not be "
+    "checked and the alert fires anyway, so that a real failure is not missed."
+)
+HELD_BACK = (
+    "{consecutive} of {needed} consecutive failures of {subject}: failures-before-alert is {needed}, so "
+    "nothing is sent yet."
+)
+GITHUB_API_TITLE = "incident.io alert: less detail from GitHub"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo, field_validator
 
 DEFAULT_API_URL = "https://api.incident.io"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
@@ -60,6 +60,8 @@ INPUTS: tuple[Input, ...] = (
     Input("fail-on-error"),
     Input("max-attempts"),
     Input("timeout-seconds"),
+    Input("github-token", secret=True),
+    Input("failures-before-alert"),
 )
 INPUTS_BY_FIELD = {spec.field: spec for spec in INPUTS}
 
@@ -86,6 +88,8 @@ class Settings(BaseModel):
     fail_on_error: bool = True
     max_attempts: int = 5
     timeout_seconds: float = 10.0
+    github_token: SecretStr | None = None
+    failures_before_alert: int = 1
 
     @property
     def alert_events_url(self) -> str:
@@ -94,11 +98,12 @@ class Settings(BaseModel):
     # Every validator runs on the raw, trimmed string and raises ValueError with the sentence a
     # user sees after "Input 'name' (ENV_NAME) ...". pydantic gathers the failures of all fields.
 
-    @field_validator("api_token", mode="before")
+    @field_validator("api_token", "github_token", mode="before")
     @classmethod
-    def _token(cls, value: str) -> str:
+    def _token(cls, value: str, info: ValidationInfo) -> str:
         if any(ch.isspace() for ch in value):
-            raise ValueError("must be the alert source's secret token, a single word with no spaces")
+            what = "the alert source's secret token" if info.field_name == "api_token" else "a GitHub token"
+            raise ValueError(f"must be {what}, a single word with no spaces")
         return value
 
     @field_validator("alert_source_config_id", mode="before")
@@ -199,6 +204,13 @@ class Settings(BaseModel):
     def _attempts(cls, value: str) -> int:
         if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 10:
             raise ValueError(f"must be a whole number from 1 to 10; got {_show(value)}")
+        return int(value)
+
+    @field_validator("failures_before_alert", mode="before")
+    @classmethod
+    def _failures(cls, value: str) -> int:
+        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 20:
+            raise ValueError(f"must be a whole number from 1 to 20; got {_show(value)}")
         return int(value)
 
     @field_validator("timeout_seconds", mode="before")

@@ -13,6 +13,7 @@ Only the fields named here are read from the payload; nothing else of it reaches
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,7 @@ class WorkflowRun:
     pull_request: PullRequest | None
     watched: Watched | None = None
     key_scope: str = "github-actions"  # what kind of thing the deduplication key names
+    workflow_id: str | None = None  # for GitHub's API: the file name (`ci.yml`) or the numeric id
 
     @property
     def sha(self) -> str | None:
@@ -169,7 +171,14 @@ def _current_run(
         actor=env.get("GITHUB_TRIGGERING_ACTOR") or env.get("GITHUB_ACTOR") or None,
         commit=commit,
         pull_request=pull_request,
+        workflow_id=_workflow_file(env.get("GITHUB_WORKFLOW_REF", "")),
     )
+
+
+def _workflow_file(workflow_ref: str) -> str | None:
+    """`ci.yml` from GITHUB_WORKFLOW_REF `owner/repo/.github/workflows/ci.yml@refs/heads/main`."""
+    match = re.fullmatch(r"[^/]+/[^/]+/\.github/workflows/([^/@]+)@.*", workflow_ref)
+    return match.group(1) if match else None
 
 
 def _branch_of_current_run(
@@ -222,6 +231,7 @@ def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repositor
         commit=Commit(sha, f"{repo_url}/commit/{sha}", _str(head_commit.get("message"))) if sha else None,
         pull_request=_first_pull_request(run.get("pull_requests"), repo_url),
         watched=Watched("workflow_run", _str(run.get("status")) == "completed", _str(run.get("conclusion"))),
+        workflow_id=str(number) if (number := _int(run.get("workflow_id"))) else None,
     )
 
 

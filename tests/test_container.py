@@ -11,8 +11,9 @@ import time
 import pytest
 
 from tests.conftest import SOURCE_ID, TOKEN
-from tests.support.actions_runner import RUNTIME_TOKEN, StepFiles
+from tests.support.actions_runner import JOB_TOKEN, RUNTIME_TOKEN, StepFiles, default_github_env
 from tests.support.container import prepare, run_container_step
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
 from tests.support.schema import assert_valid_body
 
@@ -41,6 +42,21 @@ def test_alert_arrives_and_outputs_reach_the_runner(
     ):
         assert TOKEN not in text
         assert RUNTIME_TOKEN not in text
+
+
+def test_failed_jobs_come_from_the_github_api_url(
+    image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    with GitHubApiStandIn(token=JOB_TOKEN) as github:
+        run_id = int(default_github_env()["GITHUB_RUN_ID"])
+        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[job("lint", "failure")])
+        result = run_container_step(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
+
+        assert result.returncode == 0, result.log
+        assert [r.headers["authorization"] for r in github.received] == [f"Bearer {JOB_TOKEN}"]
+    assert stand_in.bodies()[0]["metadata"]["failed_jobs"] == ["lint"]
+    assert result.annotations("warning") == []
+    assert JOB_TOKEN not in result.log.replace(f"::add-mask::{JOB_TOKEN}", "") + result.output_file
 
 
 def test_dry_run_sends_nothing(

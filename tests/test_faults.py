@@ -174,7 +174,7 @@ def test_fail_on_error_false_with_an_unreachable_server(files: StepFiles, with_:
 
     assert result.returncode == 0
     assert result.annotations("error") == []
-    (warning,) = result.annotations("warning")
+    (warning,) = result.warnings_besides_github_api()
     assert "connection refused" in warning.data and "fail-on-error is false" in warning.data
     assert_outputs_written(result, "false")
 

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from tests.conftest import SOURCE_ID, TOKEN
-from tests.support.actions_runner import RUNTIME_TOKEN, StepFiles, StepResult, default_github_env, run_step
+from tests.support.actions_runner import (
+    JOB_TOKEN,
+    RUNTIME_TOKEN,
+    StepFiles,
+    StepResult,
+    default_github_env,
+    run_step,
+)
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply, error_body
 
 OUTPUT_NAMES = {"deduplication-key", "status", "sent", "message", "response", "payload", "error"}
@@ -31,9 +38,8 @@ HOSTILE = "\n".join(ATTACKS)
 
 
 def assert_only_own_commands(result: StepResult, *allowed: str) -> None:
-    names = {command.name for command in result.commands}
-    assert names <= OWN_COMMANDS | set(allowed), result.commands
-    assert [command.data for command in result.commands if command.name == "add-mask"] == [TOKEN]
+    assert result.own_commands() <= OWN_COMMANDS | set(allowed), result.commands
+    assert [command.data for command in result.commands if command.name == "add-mask"] == [TOKEN, JOB_TOKEN]
 
 
 def test_pull_request_text_and_api_answer_are_only_data(

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from entrypoint.messages import GITHUB_API_TITLE
+
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 DATA_DIR = ROOT / "tests" / "data"  # copies of ../shared, so a fresh clone tests on its own
@@ -30,6 +32,7 @@ EVENTS_DIR = DATA_DIR / "github-events"
 DEAD_GITHUB_API = "http://127.0.0.1:9"  # no test ever reaches the real GitHub API
 
 RUNTIME_TOKEN = "actions-runtime-token-must-never-leave"
+JOB_TOKEN = "ghs_jobtokenmustneverbeshown0123456789"  # what ${{ github.token }} gives
 
 
 class RunnerParseError(Exception):
@@ -82,7 +85,11 @@ def step_environment(
     unexpected = set(with_) - set(ACTION["inputs"])
     if unexpected:
         raise AssertionError(f"Unexpected input(s) {sorted(unexpected)}: the runner would warn")
-    contexts = {"${{ job.status }}": job_status, "${{ toJSON(matrix) }}": json.dumps(matrix)}
+    contexts = {
+        "${{ job.status }}": job_status,
+        "${{ toJSON(matrix) }}": json.dumps(matrix),
+        "${{ github.token }}": JOB_TOKEN,
+    }
     inputs: dict[str, str] = {}
     for name, spec in ACTION["inputs"].items():
         default = str(spec.get("default", ""))
@@ -223,6 +230,20 @@ class StepResult:
 
     def annotations(self, kind: str) -> list[Command]:
         return [command for command in self.commands if command.name == kind]
+
+    def warnings_besides_github_api(self) -> list[Command]:
+        """Warnings other than the one about GITHUB_API_URL being unreachable, as in most tests."""
+        return [
+            command
+            for command in self.annotations("warning")
+            if command.properties.get("title") != GITHUB_API_TITLE
+        ]
+
+    def own_commands(self) -> set[str]:
+        """The names of the commands in the log, counting the GitHub API warning as the action's own."""
+        return {name for name in (command.name for command in self.commands) if name != "warning"} | {
+            "warning" for _ in self.warnings_besides_github_api()
+        }
 
 
 @dataclass

@@ -91,11 +91,13 @@ def prepare(
     event: Any = "push/payload.json",
     job_status: str = "failure",
     step_env: Mapping[str, str] | None = None,
+    github_env: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and the docker CLI's environment for one container step."""
     if event is not None:
         write_event(files, event)
-    env = container_environment(files, step_environment(with_, job_status=job_status, step_env=step_env))
+    step = step_environment(with_, job_status=job_status, step_env=step_env, github_env=github_env)
+    env = container_environment(files, step)
     cli_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
     return docker_run_command(files, env), cli_env
 
@@ -107,9 +109,12 @@ def run_container_step(
     event: Any = "push/payload.json",
     job_status: str = "failure",
     step_env: Mapping[str, str] | None = None,
+    github_env: Mapping[str, str] | None = None,
     timeout: float = 120,
 ) -> StepResult:
-    command, cli_env = prepare(files, with_, event=event, job_status=job_status, step_env=step_env)
+    command, cli_env = prepare(
+        files, with_, event=event, job_status=job_status, step_env=step_env, github_env=github_env
+    )
     completed = subprocess.run(
         command, env=cli_env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -1,8 +1,9 @@
 """`make demo`: the real entrypoint, run as the runner runs it, against the local incident.io stand-in.
 
-A `workflow_run` workflow watches CI; CI's run on master failed (tests/data/demo). The demo prints
-the step's log, what the stand-in received, the outputs as the runner parses them, and the job
-summary. Then CI goes green again and the same alert is resolved.
+A `workflow_run` workflow watches CI; CI's run on master failed (tests/data/demo), in its `test` job
+at the `Run pytest` step, as a local stand-in for GitHub's API tells. The demo prints the step's log,
+what the incident.io stand-in received, the outputs as the runner parses them, and the job summary.
+Then CI goes green again and the same alert is resolved.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ import json
 import tempfile
 from pathlib import Path
 
-from tests.support.actions_runner import DATA_DIR, StepFiles, StepResult, default_github_env, run_step
+from tests.support.actions_runner import (
+    DATA_DIR,
+    JOB_TOKEN,
+    StepFiles,
+    StepResult,
+    default_github_env,
+    run_step,
+)
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "demo-secret-token"
@@ -23,11 +32,34 @@ def show(heading: str, text: str) -> None:
     print(text.rstrip())
 
 
-def step(stand_in: IncidentIoStandIn, root: Path, conclusion: str) -> StepResult:
-    event = json.loads((DATA_DIR / "demo" / "failed-workflow-run.event.json").read_text())
+EVENT = json.loads((DATA_DIR / "demo" / "failed-workflow-run.event.json").read_text())
+
+
+def failed_ci_run(github: GitHubApiStandIn) -> None:
+    watched = EVENT["workflow_run"]
+    github.add_run(
+        FakeRun(watched["id"], "failure", watched["head_branch"], "test.yml", watched["workflow_id"]),
+        jobs=[
+            job("lint", "success", [step("Set up job"), step("Run ruff")]),
+            job(
+                "test",
+                "failure",
+                [step("Set up job"), step("Run pytest", "failure"), step("Upload", "skipped")],
+            ),
+        ],
+    )
+
+
+def run_alert_step(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, root: Path, conclusion: str
+) -> StepResult:
+    event = json.loads(json.dumps(EVENT))
     event["workflow_run"]["conclusion"] = conclusion
     watcher = default_github_env(
-        GITHUB_EVENT_NAME="workflow_run", GITHUB_WORKFLOW="Alerts", GITHUB_JOB="alert"
+        GITHUB_EVENT_NAME="workflow_run",
+        GITHUB_WORKFLOW="Alerts",
+        GITHUB_JOB="alert",
+        GITHUB_API_URL=github.url,
     )
     inputs = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
     return run_step(StepFiles(root), inputs, event=event, job_status="success", github_env=watcher)
@@ -36,11 +68,13 @@ def step(stand_in: IncidentIoStandIn, root: Path, conclusion: str) -> StepResult
 def main() -> None:
     with (
         IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
+        GitHubApiStandIn(token=JOB_TOKEN, repository=EVENT["repository"]["full_name"]) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
+        failed_ci_run(github)
         for number, conclusion in enumerate(("failure", "success"), start=1):
             print(f"\n##### Run {number}: the watched CI run ended '{conclusion}' #####")
-            result = step(stand_in, Path(tmp) / str(number), conclusion)
+            result = run_alert_step(stand_in, github, Path(tmp) / str(number), conclusion)
             show("step log (what the runner shows)", result.log)
             request = stand_in.received[-1]
             show(

@@ -1,0 +1,239 @@
+"""Talking to GitHub's REST API: the jobs of a run and the previous runs of a workflow.
+
+GitHub's API only ever adds detail to an alert; it must never hold one back or slow it down much:
+- every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
+- nothing is retried; the first failure makes the API `unavailable` and no further call is made;
+- the token travels only in the Authorization header, only to GITHUB_API_URL's host: redirects are
+  not followed, `Link` pages on another host are not fetched, and `~/.netrc` is never consulted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from entrypoint import ACTION_NAME, __version__, messages
+from entrypoint.http_auth import BearerToken
+
+DEFAULT_API_URL = "https://api.github.com"
+BUDGET_SECONDS = 5.0  # for all calls together
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+MAX_PAGES = 5
+PER_PAGE = 100
+USER_AGENT = f"{ACTION_NAME}/{__version__}"
+
+
+class GitHubUnavailable(Exception):
+    """GitHub's API could not answer. `str()` says why, in a few words; `fix` says what to do."""
+
+    def __init__(self, reason: str, fix: str) -> None:
+        super().__init__(reason)
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # written by the workflow's author: untrusted text
+    status: str | None
+    conclusion: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # untrusted text
+    status: str | None
+    conclusion: str | None
+    url: str | None
+    runner_name: str | None
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class PastRun:
+    run_id: int
+    conclusion: str | None
+    created_at: str
+
+
+@dataclass
+class GitHubApi:
+    base_url: str  # GITHUB_API_URL: https://api.github.com, or https://<host>/api/v3 on GHES
+    token: str
+    budget_seconds: float = BUDGET_SECONDS
+    debug: Callable[[str], None] = lambda _line: None
+    clock: Callable[[], float] = time.monotonic
+    session: requests.Session = field(default_factory=requests.Session)
+    _deadline: float | None = None
+
+    def jobs_of_attempt(self, repository: str, run_id: int, attempt: int | None) -> list[Job]:
+        """Every job of one attempt of a run (or of its latest attempt), in GitHub's order."""
+        path = f"/repos/{repository}/actions/runs/{run_id}"
+        if attempt:
+            path += f"/attempts/{attempt}/jobs"
+            params: dict[str, str | int] = {"per_page": PER_PAGE}
+        else:
+            path += "/jobs"
+            params = {"per_page": PER_PAGE, "filter": "latest"}
+        return [_job(item) for item in self._pages(path, params, "jobs") if isinstance(item, dict)]
+
+    def workflow_of_run(self, repository: str, run_id: int) -> str:
+        """The workflow id of a run, for when the workflow's file name is not known."""
+        answer = self._get(self._url(f"/repos/{repository}/actions/runs/{run_id}"), {})[0]
+        workflow_id = answer.get("workflow_id")
+        if not isinstance(workflow_id, int):
+            raise GitHubUnavailable("its answer had no workflow id", messages.GITHUB_FIX_NONE)
+        return str(workflow_id)
+
+    def completed_runs(self, repository: str, workflow: str, branch: str, count: int) -> list[PastRun]:
+        """The latest completed runs of a workflow on a branch, newest first (one page)."""
+        path = f"/repos/{repository}/actions/workflows/{quote(workflow, safe='')}/runs"
+        params: dict[str, str | int] = {"branch": branch, "status": "completed", "per_page": count}
+        answer = self._get(self._url(path), params)[0]
+        runs = []
+        for item in answer.get("workflow_runs") or []:
+            if isinstance(item, dict) and isinstance(item.get("id"), int):
+                conclusion = item.get("conclusion")
+                created = item.get("created_at")
+                runs.append(
+                    PastRun(
+                        item["id"],
+                        conclusion if isinstance(conclusion, str) else None,
+                        created if isinstance(created, str) else "",
+                    )
+                )
+        return runs
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+    def _pages(self, path: str, params: dict[str, str | int], key: str) -> Iterator[Any]:
+        url: str | None = self._url(path)
+        for _page in range(MAX_PAGES):
+            if url is None:
+                return
+            answer, next_url = self._get(url, params)
+            yield from answer.get(key) or []
+            params = {}  # the next link carries them
+            url = next_url if next_url and _same_origin(next_url, self.base_url) else None
+
+    def _get(self, url: str, params: dict[str, str | int]) -> tuple[dict[str, Any], str | None]:
+        if self._deadline is None:
+            self._deadline = self.clock() + self.budget_seconds
+        remaining = self._deadline - self.clock()
+        if remaining < 0.2:
+            raise GitHubUnavailable(
+                f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
+            )
+        self.debug(f"GET {url} {params}")
+        try:
+            with self.session.get(
+                url,
+                params=params,
+                headers={
+                    "Accept": "application/vnd.github+json",
+                    "X-GitHub-Api-Version": "2022-11-28",
+                    "User-Agent": USER_AGENT,
+                },
+                auth=BearerToken(self.token),
+                timeout=(remaining, remaining),
+                allow_redirects=False,
+                stream=True,
+            ) as response:
+                body = self._read(response)
+        except requests.Timeout:
+            raise GitHubUnavailable(
+                f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
+            ) from None
+        except requests.RequestException as exc:
+            raise GitHubUnavailable(
+                f"it could not be reached ({type(exc).__name__})", messages.GITHUB_FIX_NETWORK
+            ) from None
+        if response.status_code != 200:
+            raise _unavailable(response)
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise GitHubUnavailable("its answer was not JSON", messages.GITHUB_FIX_NONE) from None
+        if not isinstance(answer, dict):
+            raise GitHubUnavailable("its answer was not a JSON object", messages.GITHUB_FIX_NONE)
+        return answer, response.links.get("next", {}).get("url")
+
+    def _read(self, response: requests.Response) -> bytes:
+        """The answer's body, within the time budget and a size cap (read times out per chunk only)."""
+        chunks, size = [], 0
+        for chunk in response.iter_content(64 * 1024):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise GitHubUnavailable("its answer was too large", messages.GITHUB_FIX_NONE)
+            if self._deadline is not None and self.clock() > self._deadline:
+                raise GitHubUnavailable(
+                    f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _unavailable(response: requests.Response) -> GitHubUnavailable:
+    status = response.status_code
+    if status in (403, 429) and (
+        response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers
+    ):
+        return GitHubUnavailable(
+            f"its rate limit was hit (HTTP {status}){_reset_time(response)}", messages.GITHUB_FIX_NONE
+        )
+    if status == 401:
+        return GitHubUnavailable("it refused the github-token (HTTP 401)", messages.GITHUB_FIX_UNAUTHORIZED)
+    if status in (403, 404):
+        return GitHubUnavailable(
+            f"the github-token may not read this run's jobs (HTTP {status})", messages.GITHUB_FIX_PERMISSION
+        )
+    if 300 <= status < 400:
+        return GitHubUnavailable(
+            f"it answered with a redirect (HTTP {status}), which is not followed", messages.GITHUB_FIX_NONE
+        )
+    return GitHubUnavailable(f"it answered HTTP {status}", messages.GITHUB_FIX_NONE)
+
+
+def _reset_time(response: requests.Response) -> str:
+    reset = response.headers.get("x-ratelimit-reset", "")
+    if re.fullmatch(r"\d{1,12}", reset):
+        return f"; it resets at {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
+    retry_after = response.headers.get("retry-after", "")
+    if re.fullmatch(r"\d{1,6}", retry_after):
+        return f"; retry after {retry_after} s"
+    return ""
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def _job(item: dict[str, Any]) -> Job:
+    steps = tuple(
+        Step(_text(step.get("name")) or "step", _text(step.get("status")), _text(step.get("conclusion")))
+        for step in item.get("steps") or []
+        if isinstance(step, dict)
+    )
+    return Job(
+        name=_text(item.get("name")) or "job",
+        status=_text(item.get("status")),
+        conclusion=_text(item.get("conclusion")),
+        url=_text(item.get("html_url")),
+        runner_name=_text(item.get("runner_name")),
+        steps=steps,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None

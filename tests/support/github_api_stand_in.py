@@ -1,0 +1,171 @@
+"""A local stand-in for the parts of GitHub's REST API the action reads, on 127.0.0.1 only.
+
+Answers with the real API's shapes (docs.github.com/rest/actions): the jobs of a run attempt or of a
+run's latest attempt, one run, and the runs of a workflow filtered by branch and status, paginated
+with `Link` headers. It checks the bearer token like GitHub (401 Bad credentials) and can be
+scripted with GitHub's 403 and rate-limit answers. Tests select it through GITHUB_API_URL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.support.http_stand_in import HttpStandIn, Received, Reply
+
+DOCS = "https://docs.github.com/rest"
+_ids = itertools.count(29679449)
+
+
+def step(name: str, conclusion: str | None = "success", status: str = "completed") -> dict[str, Any]:
+    return {"name": name, "status": status, "conclusion": conclusion, "number": 1, "started_at": None}
+
+
+def job(
+    name: str,
+    conclusion: str | None,
+    steps: list[dict[str, Any]] | None = None,
+    *,
+    status: str = "completed",
+    runner_name: str = "GitHub Actions 7",
+) -> dict[str, Any]:
+    """A job as GET .../actions/runs/{id}/attempts/{n}/jobs lists it (run fields filled in later)."""
+    job_id = next(_ids)
+    return {
+        "id": job_id,
+        "run_id": 0,
+        "run_attempt": 1,
+        "workflow_name": "CI",
+        "head_branch": "main",
+        "html_url": "",
+        "status": status,
+        "conclusion": conclusion,
+        "name": name,
+        "steps": steps or [],
+        "labels": ["ubuntu-latest"],
+        "runner_id": 7,
+        "runner_name": runner_name,
+        "runner_group_name": "GitHub Actions",
+    }
+
+
+@dataclass
+class FakeRun:
+    run_id: int
+    conclusion: str | None
+    branch: str = "main"
+    workflow_file: str = "ci.yml"
+    workflow_id: int = 161335
+    status: str = "completed"
+    attempts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # attempt → jobs
+
+
+def api_error(status: int, message: str) -> dict[str, Any]:
+    return {"message": message, "documentation_url": DOCS, "status": str(status)}
+
+
+def rate_limited(status: int = 403) -> Reply:
+    """GitHub's answer once the token's rate limit is used up."""
+    return Reply(
+        status,
+        api_error(status, "API rate limit exceeded for installation. (But here's the good news: ...)"),
+        headers={
+            "x-ratelimit-limit": "1000",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": "1798761600",
+        },
+    )
+
+
+def not_accessible() -> Reply:
+    """A restricted default token without `actions: read`."""
+    return Reply(403, api_error(403, "Resource not accessible by integration"))
+
+
+class GitHubApiStandIn(HttpStandIn):
+    def __init__(
+        self, token: str, repository: str = "octo-org/octo-repo", page_size: int | None = None
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.repository = repository
+        self.page_size = page_size  # a smaller page than asked for, to make it paginate
+        self.runs: dict[int, FakeRun] = {}
+
+    def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
+        self.runs[run.run_id] = run
+        if jobs is not None:
+            for item in jobs:
+                item.update(
+                    run_id=run.run_id,
+                    run_attempt=attempt,
+                    head_branch=run.branch,
+                    html_url=f"https://github.com/{self.repository}/actions/runs/{run.run_id}/job/{item['id']}",
+                )
+            run.attempts[attempt] = jobs
+        return run
+
+    def history(self, *conclusions: str | None, branch: str = "main", start: int = 1658821000) -> None:
+        """Earlier completed runs of ci.yml on a branch, oldest first, each with one job 'test'."""
+        for offset, conclusion in enumerate(conclusions):
+            self.add_run(FakeRun(start + offset, conclusion, branch), jobs=[job("test", conclusion)])
+
+    def answer(self, request: Received) -> Reply:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, api_error(401, "Bad credentials"))
+        parts = urlsplit(request.path)
+        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        prefix = f"/repos/{self.repository}/actions"
+        path = parts.path.removeprefix(prefix) if parts.path.startswith(prefix + "/") else ""
+        if match := re.fullmatch(r"/runs/(\d+)/attempts/(\d+)/jobs", path):
+            run = self.runs.get(int(match.group(1)))
+            if run is None or int(match.group(2)) not in run.attempts:
+                return Reply(404, api_error(404, "Not Found"))
+            return self._page(parts.path, query, "jobs", run.attempts[int(match.group(2))])
+        if match := re.fullmatch(r"/runs/(\d+)/jobs", path):
+            run = self.runs.get(int(match.group(1)))
+            if run is None or not run.attempts:
+                return Reply(404, api_error(404, "Not Found"))
+            return self._page(parts.path, query, "jobs", run.attempts[max(run.attempts)])
+        if match := re.fullmatch(r"/runs/(\d+)", path):
+            run = self.runs.get(int(match.group(1)))
+            return Reply(200, self._run_json(run)) if run else Reply(404, api_error(404, "Not Found"))
+        if match := re.fullmatch(r"/workflows/([^/]+)/runs", path):
+            workflow = match.group(1)
+            runs = [
+                run
+                for run in sorted(self.runs.values(), key=lambda run: run.run_id, reverse=True)
+                if workflow in (run.workflow_file, str(run.workflow_id))
+                and run.branch == query.get("branch", run.branch)
+                and run.status == query.get("status", run.status)
+            ]
+            return self._page(parts.path, query, "workflow_runs", [self._run_json(run) for run in runs])
+        return Reply(404, api_error(404, "Not Found"))
+
+    def _run_json(self, run: FakeRun) -> dict[str, Any]:
+        return {
+            "id": run.run_id,
+            "name": "CI",
+            "head_branch": run.branch,
+            "path": f".github/workflows/{run.workflow_file}",
+            "workflow_id": run.workflow_id,
+            "run_attempt": max(run.attempts, default=1),
+            "event": "push",
+            "status": run.status,
+            "conclusion": run.conclusion,
+            "html_url": f"https://github.com/{self.repository}/actions/runs/{run.run_id}",
+            "created_at": "2026-11-26T08:00:00Z",
+        }
+
+    def _page(self, path: str, query: dict[str, str], key: str, items: list[dict[str, Any]]) -> Reply:
+        per_page = min(int(query.get("per_page", "30")), 100, self.page_size or 100)
+        page = int(query.get("page", "1"))
+        chosen = items[(page - 1) * per_page : page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            next_query = urlencode({**query, "page": page + 1, "per_page": per_page})
+            headers["Link"] = f'<{self.url}{path}?{next_query}>; rel="next"'
+        return Reply(200, {"total_count": len(items), key: chosen}, headers=headers)

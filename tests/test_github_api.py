@@ -1,0 +1,358 @@
+"""What broke and how often, from GitHub's API: failed jobs and steps, and failures-before-alert.
+
+Each test runs the action as a process against two stand-ins on 127.0.0.1: incident.io, and GitHub's
+REST API selected by GITHUB_API_URL, as a GitHub Enterprise Server job would select its own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.support.actions_runner import (
+    EVENTS_DIR,
+    JOB_TOKEN,
+    RUNTIME_TOKEN,
+    StepFiles,
+    StepResult,
+    default_github_env,
+    run_step,
+)
+from tests.support.github_api_stand_in import (
+    FakeRun,
+    GitHubApiStandIn,
+    api_error,
+    job,
+    not_accessible,
+    rate_limited,
+    step,
+)
+from tests.support.http_stand_in import Reply
+from tests.support.incident_io_stand_in import IncidentIoStandIn
+from tests.support.schema import assert_valid_body
+
+RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
+THIS_RUNNER = default_github_env()["RUNNER_NAME"]
+GITHUB_WARNING = "incident.io alert: less detail from GitHub"
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiStandIn]:
+    with GitHubApiStandIn(token=JOB_TOKEN) as server:
+        yield server
+
+
+def run_against(
+    github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str], **kwargs: Any
+) -> StepResult:
+    env = default_github_env(GITHUB_API_URL=github.url, **kwargs.pop("github_env", {}))
+    return run_step(files, with_, github_env=env, **kwargs)
+
+
+def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> None:
+    """The run the step is in: attempt 1 of RUN_ID, with this job still in progress on this runner."""
+    github.add_run(FakeRun(RUN_ID, None, status="in_progress"), jobs=list(jobs))
+
+
+def running_test_job(*steps: dict[str, Any]) -> dict[str, Any]:
+    return job("test", None, list(steps), status="in_progress", runner_name=THIS_RUNNER)
+
+
+def github_warnings(result: StepResult) -> list[str]:
+    return [w.data for w in result.annotations("warning") if w.properties.get("title") == GITHUB_WARNING]
+
+
+def assert_secrets_kept(result: StepResult, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> None:
+    """Each token went only to its own host, and neither shows anywhere a user can read."""
+    shown = result.log.replace(f"::add-mask::{JOB_TOKEN}", "") + result.output_file + result.summary
+    for secret in (JOB_TOKEN, TOKEN, RUNTIME_TOKEN):
+        assert secret not in shown.replace(f"::add-mask::{TOKEN}", "")
+    assert all(JOB_TOKEN not in json.dumps(r.headers) + r.body.decode() for r in stand_in.received)
+    assert all(r.headers["authorization"] == f"Bearer {JOB_TOKEN}" for r in github.received)
+    assert all(TOKEN not in json.dumps(r.headers) for r in github.received)
+
+
+# -- failed jobs and steps ------------------------------------------------------------------------------
+
+
+def test_the_alert_names_the_failed_jobs_and_steps_with_links(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    this_run(
+        github,
+        job("build", "success", [step("Set up job"), step("Build")]),
+        job("lint", "failure", [step("Set up job"), step("Run ruff", "failure"), step("Upload", "skipped")]),
+        running_test_job(
+            step("Set up job"), step("Run pytest", "failure"), step("Alert", None, "in_progress")
+        ),
+    )
+    result = run_against(github, files, with_)
+
+    assert result.returncode == 0, result.log
+    assert result.annotations("warning") == []
+    body = stand_in.bodies()[0]
+    assert_valid_body(body)
+    assert body["metadata"]["failed_jobs"] == ["lint", "test"]
+    assert body["metadata"]["failed_jobs_count"] == 2
+    description = body["description"]
+    lint_url = github.runs[RUN_ID].attempts[1][1]["html_url"]
+    assert f"  - [lint]({lint_url}): failed at `Run ruff`" in description
+    assert ": failed at `Run pytest`" in description
+    assert "build" not in description and "Upload" not in description and "`Alert`" not in description
+    assert "| Failed jobs | lint, test |" in result.summary
+    (request,) = github.received
+    assert request.path.startswith(f"/repos/octo-org/octo-repo/actions/runs/{RUN_ID}/attempts/1/jobs?")
+    assert request.headers["x-github-api-version"] == "2022-11-28"
+    assert_secrets_kept(result, stand_in, github)
+
+
+def test_many_failures_are_paginated_and_capped(
+    stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    with GitHubApiStandIn(token=JOB_TOKEN, page_size=5) as github:
+        steps = [step(f"step {n}", "failure") for n in range(7)]
+        this_run(github, *[job(f"test ({n})", "failure", steps) for n in range(23)])
+        result = run_against(github, files, with_)
+
+        assert result.returncode == 0, result.log
+        assert len(github.received) == 5  # 23 jobs, 5 to a page, following the Link headers
+    body = stand_in.bodies()[0]
+    assert_valid_body(body)
+    assert body["metadata"]["failed_jobs"] == [f"test ({n})" for n in range(10)]
+    assert body["metadata"]["failed_jobs_count"] == 23
+    description = body["description"]
+    assert description.count("failed at `step 0`, `step 1`, `step 2`, `step 3`, `step 4`, and 2 more") == 10
+    assert "  - … and 13 more failed jobs" in description
+    assert len(json.dumps(body)) < 8000
+
+
+def test_a_next_page_on_another_host_is_not_fetched(
+    stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    with GitHubApiStandIn(token=JOB_TOKEN) as github, GitHubApiStandIn(token=JOB_TOKEN) as elsewhere:
+        this_run(github, job("lint", "failure"))
+        github.script(
+            Reply(
+                200,
+                {"total_count": 2, "jobs": github.runs[RUN_ID].attempts[1]},
+                headers={"Link": f'<{elsewhere.url.replace("127.0.0.1", "localhost")}/page2>; rel="next"'},
+            )
+        )
+        result = run_against(github, files, with_)
+
+        assert result.returncode == 0, result.log
+        assert elsewhere.received == []
+    assert stand_in.bodies()[0]["metadata"]["failed_jobs"] == ["lint"]
+
+
+def test_a_watched_workflow_run_lists_its_own_failed_jobs(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    payload = json.loads((EVENTS_DIR / "workflow_run" / "completed.payload.json").read_text())
+    payload["workflow_run"].update(conclusion="failure", run_attempt=2)
+    watched = payload["workflow_run"]
+    github.add_run(
+        FakeRun(watched["id"], "failure", "master", "test.yml", watched["workflow_id"]),
+        attempt=2,
+        jobs=[job("unit", "failure", [step("pytest", "failure")])],
+    )
+    result = run_against(
+        github,
+        files,
+        with_,
+        event=payload,
+        github_env={"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_WORKFLOW": "Alerts", "GITHUB_JOB": "notify"},
+    )
+
+    assert result.returncode == 0, result.log
+    assert stand_in.bodies()[0]["metadata"]["failed_jobs"] == ["unit"]
+    assert github.received[0].path.startswith(
+        f"/repos/octo-org/octo-repo/actions/runs/{watched['id']}/attempts/2/"
+    )
+
+
+# -- failures-before-alert ------------------------------------------------------------------------------
+
+
+def test_the_first_failures_are_held_back_with_a_notice(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    github.history("failure", "success", "failure")  # oldest first: one failure since the last success
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    result = run_against(github, files, {**with_, "failures-before-alert": "3"})
+
+    assert result.returncode == 0, result.log
+    assert stand_in.received == []
+    (notice,) = result.annotations("notice")
+    assert notice.data.startswith("2 of 3 consecutive failures of CI / test on main")
+    assert result.outputs["status"] == "skipped"
+    assert result.outputs["sent"] == "false"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert "2 of 3 consecutive failures" in result.summary
+    runs_request = next(r for r in github.received if "/workflows/" in r.path)
+    assert runs_request.path.startswith("/repos/octo-org/octo-repo/actions/workflows/ci.yml/runs?")
+    assert "branch=main" in runs_request.path and "status=completed" in runs_request.path
+
+
+def test_the_nth_consecutive_failure_fires(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    github.history("success", "failure", "cancelled", "failure")  # cancelled runs are passed over
+    github.history("success", "success", branch="other", start=1658821400)  # another branch
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    result = run_against(github, files, {**with_, "failures-before-alert": "3"})
+
+    assert result.returncode == 0, result.log
+    assert result.annotations("warning") == []
+    body = stand_in.bodies()[0]
+    assert body["status"] == "firing"
+    assert body["metadata"]["consecutive_failures"] == 3
+    assert body["metadata"]["failed_jobs"] == ["test"]
+
+
+def test_without_a_workflow_file_the_workflow_is_found_by_the_run(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    github.history("failure")
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    result = run_against(
+        github, files, {**with_, "failures-before-alert": "2"}, github_env={"GITHUB_WORKFLOW_REF": ""}
+    )
+
+    assert result.returncode == 0, result.log
+    assert stand_in.bodies()[0]["metadata"]["consecutive_failures"] == 2
+    assert any(r.path == f"/repos/octo-org/octo-repo/actions/runs/{RUN_ID}" for r in github.received)
+    assert any(
+        r.path.startswith("/repos/octo-org/octo-repo/actions/workflows/161335/runs?") for r in github.received
+    )
+
+
+def test_another_jobs_failures_do_not_count_towards_this_job(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    for run_id in (1658821001, 1658821002):  # the run failed, but in lint; test passed
+        github.add_run(FakeRun(run_id, "failure"), jobs=[job("lint", "failure"), job("test", "success")])
+    this_run(github, job("lint", "success"), running_test_job(step("Run pytest", "failure")))
+    result = run_against(github, files, {**with_, "failures-before-alert": "2"})
+
+    assert result.returncode == 0, result.log
+    assert stand_in.received == []
+    assert result.annotations("notice")[0].data.startswith("1 of 2 consecutive failures of CI / test on main")
+
+
+def test_a_success_always_resolves_without_asking_github(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_against(github, files, {**with_, "failures-before-alert": "20"}, job_status="success")
+
+    assert result.returncode == 0, result.log
+    assert stand_in.bodies()[0]["status"] == "resolved"
+    assert github.received == []
+
+
+# -- when GitHub's API cannot help ----------------------------------------------------------------------
+
+DEGRADED = {
+    "restricted token (403)": (not_accessible(), "actions: read"),
+    "not found (404)": (Reply(404, api_error(404, "Not Found")), "actions: read"),
+    "bad credentials (401)": (Reply(401, api_error(401, "Bad credentials")), "${{ github.token }}"),
+    "rate limit (403)": (rate_limited(403), "rate limit was hit (HTTP 403); it resets at"),
+    "rate limit (429)": (rate_limited(429), "rate limit was hit (HTTP 429)"),
+    "GitHub down (502 HTML)": (Reply(502, "<html>Unicorn!</html>"), "HTTP 502"),
+    "dropped connection": (Reply(drop=True), "could not be reached"),
+    "no answer": (Reply(200, {"jobs": []}, delay=30), "did not answer within 5 seconds"),
+}
+
+
+@pytest.mark.parametrize("needed", ["1", "3"])
+@pytest.mark.parametrize("case", sorted(DEGRADED))
+def test_the_alert_still_goes_out_when_github_cannot_help(
+    stand_in: IncidentIoStandIn,
+    github: GitHubApiStandIn,
+    files: StepFiles,
+    with_: dict[str, str],
+    case: str,
+    needed: str,
+) -> None:
+    reply, says = DEGRADED[case]
+    github.history("failure", "failure")
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.script(*[reply] * 5)
+    started = time.monotonic()
+    result = run_against(github, files, {**with_, "failures-before-alert": needed})
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 0, result.log
+    assert elapsed < 8, "GitHub's API may delay the alert by a few seconds at most"
+    (body,) = stand_in.bodies()
+    assert body["status"] == "firing"
+    assert "failed_jobs" not in body["metadata"] and "Failed jobs" not in body["description"]
+    (warning,) = result.annotations("warning")
+    assert warning.properties["title"] == GITHUB_WARNING
+    assert says in warning.data
+    assert "does not list the failed jobs" in warning.data
+    if needed == "3":
+        assert "failures-before-alert (3) could not be checked and the alert fires anyway" in warning.data
+    assert_secrets_kept(result, stand_in, github)
+
+
+def test_history_that_cannot_be_read_fires_and_says_so(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.script(Reply(200, {"total_count": 1, "jobs": github.runs[RUN_ID].attempts[1]}), rate_limited())
+    result = run_against(github, files, {**with_, "failures-before-alert": "2"})
+
+    assert result.returncode == 0, result.log
+    body = stand_in.bodies()[0]
+    assert body["metadata"]["failed_jobs"] == ["test"]  # what could be read is kept
+    assert "consecutive_failures" not in body["metadata"]
+    (warning,) = github_warnings(result)
+    assert "rate limit" in warning and "fires anyway" in warning
+    assert "does not list the failed jobs" not in warning
+
+
+def test_an_empty_github_token_sends_the_alert_with_one_warning(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_against(github, files, {**with_, "github-token": ""})
+
+    assert result.returncode == 0, result.log
+    assert len(stand_in.received) == 1
+    (warning,) = github_warnings(result)
+    assert warning.startswith("github-token is empty, so the alert does not list the failed jobs")
+    assert github.received == []
+
+
+def test_an_unreachable_github_api_is_one_warning(
+    stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    """What every other test sees: GITHUB_API_URL is a dead loopback port."""
+    result = run_step(files, with_)
+
+    assert result.returncode == 0, result.log
+    assert len(stand_in.received) == 1
+    (warning,) = result.annotations("warning")
+    assert warning.data.startswith(
+        "GitHub's API at http://127.0.0.1:9 could not help: it could not be reached"
+    )
+    assert "GITHUB_API_URL" in warning.data
+
+
+def test_the_github_token_is_refused_like_any_input(files: StepFiles, with_: dict[str, str]) -> None:
+    result = run_step(files, {**with_, "github-token": "two words", "failures-before-alert": "21"})
+
+    assert result.returncode == 2
+    errors = [error.data for error in result.annotations("error")]
+    assert len(errors) == 2
+    assert errors[0].startswith("Input 'github-token' (INCIDENT_IO_GITHUB_TOKEN) must be a GitHub token")
+    assert "two words" not in errors[0]
+    assert errors[1] == (
+        "Input 'failures-before-alert' (INCIDENT_IO_FAILURES_BEFORE_ALERT) must be a whole number "
+        "from 1 to 20; got '21'."
+    )

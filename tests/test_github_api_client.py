@@ -1,0 +1,108 @@
+"""The GitHub API client and the failure logic, one case at a time (responses; no network, no sleeping)."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from entrypoint.failures import current_job, find_failed_jobs
+from entrypoint.github_api import GitHubApi, GitHubUnavailable, Job, Step
+
+API = "https://github.example.com/api/v3"  # GitHub Enterprise Server's form of GITHUB_API_URL
+JOBS = f"{API}/repos/o/r/actions/runs/5/attempts/2/jobs"
+
+
+def api(clock: list[float] | None = None) -> GitHubApi:
+    ticks = clock if clock is not None else [0.0]
+    return GitHubApi(base_url=API, token="ghs_secret", clock=lambda: ticks[0])
+
+
+@responses.activate
+def test_jobs_are_read_with_the_token_from_the_enterprise_api_url() -> None:
+    responses.get(
+        JOBS, json={"total_count": 1, "jobs": [{"name": "lint", "conclusion": "failure", "steps": []}]}
+    )
+
+    (read,) = api().jobs_of_attempt("o/r", 5, 2)
+
+    assert read == Job("lint", None, "failure", None, None, ())
+    request = responses.calls[0].request
+    assert request.headers["Authorization"] == "Bearer ghs_secret"
+    assert request.headers["Accept"] == "application/vnd.github+json"
+    assert "per_page=100" in (request.url or "")
+
+
+@responses.activate
+def test_a_redirect_is_not_followed() -> None:
+    responses.get(JOBS, status=301, headers={"Location": "https://elsewhere.example/jobs"})
+
+    with pytest.raises(GitHubUnavailable, match="redirect"):
+        api().jobs_of_attempt("o/r", 5, 2)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_no_call_is_made_once_the_time_budget_is_spent() -> None:
+    clock = [0.0]
+    client = api(clock)
+    responses.get(JOBS, json={"jobs": []})
+    client.jobs_of_attempt("o/r", 5, 2)
+    clock[0] = 4.9
+
+    with pytest.raises(GitHubUnavailable, match="did not answer within 5 seconds"):
+        client.jobs_of_attempt("o/r", 5, 2)
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "says"),
+    [
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1798761600"}, "resets at 00:00 UTC"),
+        (429, {"retry-after": "60"}, "retry after 60 s"),
+        (403, {}, "may not read this run's jobs (HTTP 403)"),
+        (401, {}, "refused the github-token"),
+        (503, {}, "answered HTTP 503"),
+    ],
+)
+@responses.activate
+def test_each_refusal_says_what_happened(status: int, headers: dict[str, str], says: str) -> None:
+    responses.get(JOBS, status=status, headers=headers, json={"message": "no"})
+
+    with pytest.raises(GitHubUnavailable) as raised:
+        api().jobs_of_attempt("o/r", 5, 2)
+    assert says in str(raised.value)
+
+
+@responses.activate
+def test_an_answer_that_is_not_json_is_unavailable() -> None:
+    responses.get(JOBS, body="<html>", status=200)
+
+    with pytest.raises(GitHubUnavailable, match="not JSON"):
+        api().jobs_of_attempt("o/r", 5, 2)
+
+
+def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
+    jobs = [
+        Job("ok", "completed", "success", None, None, (Step("a", "completed", "success"),)),
+        Job("timed out", "completed", "timed_out", "https://x/1", None, ()),
+        Job("running", "in_progress", None, "javascript:alert(1)", "r", (Step("b", "completed", "failure"),)),
+        Job("running fine", "in_progress", None, None, "r2", (Step("c", "in_progress", None),)),
+        Job("cancelled", "completed", "cancelled", None, None, ()),
+    ]
+
+    failed = find_failed_jobs(jobs)
+
+    assert [(job.name, job.url, job.failed_steps) for job in failed] == [
+        ("timed out", "https://x/1", ()),
+        ("running", None, ("b",)),  # a link that is not http(s) is dropped
+    ]
+
+
+def test_this_job_is_found_by_its_runner_then_by_its_name() -> None:
+    mine = Job("test (3.12)", "in_progress", None, None, "runner 2", ())
+    other = Job("test (3.13)", "in_progress", None, None, "runner 3", ())
+    named = Job("lint", "completed", "failure", None, "runner 2", ())
+
+    assert current_job([other, mine, named], "runner 2", "test") is mine
+    assert current_job([other, named], "runner 9", "lint") is named
+    assert current_job([other], "runner 9", "test") is None
