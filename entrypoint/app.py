@@ -17,7 +17,7 @@ from entrypoint.alert import Alert, AlertTooLarge, Skip, build_alert, decide_sta
 from entrypoint.failures import Failures, read_failures
 from entrypoint.incident_io import Accepted, Client, DeliveryFailed
 from entrypoint.runner import OutputFileError, Runner
-from entrypoint.settings import InvalidSettings, Settings, read_settings, secret_values
+from entrypoint.settings import InvalidSettings, Settings, read_settings, secret_values, unknown_variables
 from entrypoint.workflow_run import read_workflow_run
 
 EXIT_OK = 0
@@ -58,6 +58,8 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     # Before anything else is printed: a token that came from a plain variable is not masked yet.
     for secret in secret_values(environ):
         runner.add_mask(secret)
+    for sentence in unknown_variables(environ):  # a typo'd variable is a mistake too: say so first
+        runner.warning(sentence, title=messages.UNKNOWN_VARIABLE_TITLE)
     try:
         settings = read_settings(environ)
     except InvalidSettings as exc:
@@ -76,7 +78,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     failures = Failures()
     if decide_status(settings, reading.run).status == "firing":
         # Only a firing alert needs to say what broke, and only it can be held back.
-        failures = read_failures(settings, reading.run, environ, debug=runner.debug)
+        failures = read_failures(settings, reading.run, debug=runner.debug)
         if failures.warning:
             runner.warning(failures.warning, title=messages.GITHUB_API_TITLE)
     try:

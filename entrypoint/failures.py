@@ -7,11 +7,11 @@ cannot help, the alert goes out as it would without it, and one warning says wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from entrypoint import messages
-from entrypoint.github_api import DEFAULT_API_URL, GitHubApi, GitHubUnavailable, Job
+from entrypoint.github_api import GitHubApi, GitHubUnavailable, Job
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun
 
@@ -38,10 +38,7 @@ class Failures:
 
 
 def read_failures(
-    settings: Settings,
-    run: WorkflowRun | None,
-    environ: Mapping[str, str],
-    debug: Callable[[str], None] = lambda _line: None,
+    settings: Settings, run: WorkflowRun | None, debug: Callable[[str], None] = lambda _line: None
 ) -> Failures:
     """The failed jobs of the run and, with failures-before-alert > 1, the consecutive failures."""
     if run is None or run.run_id is None or (run.watched and run.watched.kind != "workflow_run"):
@@ -52,7 +49,7 @@ def read_failures(
             warning=_warning(messages.GITHUB_NOT_GIVEN, messages.GITHUB_FIX_UNAUTHORIZED, needed, None)
         )
     api = GitHubApi(
-        base_url=environ.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
+        base_url=run.api_url,
         token=settings.github_token.get_secret_value(),
         debug=debug,
     )
@@ -65,7 +62,7 @@ def read_failures(
         if not run.branch:
             reason = "the run has no branch to compare earlier runs on"
             return Failures(failed_jobs, warning=_history_warning(reason, needed))
-        mine = None if run.watched else current_job(jobs, environ.get("RUNNER_NAME", ""), run.job)
+        mine = None if run.watched else current_job(jobs, run.runner_name, run.job)
         consecutive = count_consecutive_failures(
             api,
             run,
@@ -92,7 +89,7 @@ def find_failed_jobs(jobs: list[Job]) -> list[FailedJob]:
     return failed
 
 
-def current_job(jobs: list[Job], runner_name: str, job_id: str | None) -> Job | None:
+def current_job(jobs: list[Job], runner_name: str | None, job_id: str | None) -> Job | None:
     """The job running this action: the unfinished one on this runner, else the one named like its id."""
     if runner_name:
         mine = [job for job in jobs if job.status != "completed" and job.runner_name == runner_name]

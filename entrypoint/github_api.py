@@ -23,7 +23,6 @@ import requests
 from entrypoint import ACTION_NAME, __version__, messages
 from entrypoint.http_auth import BearerToken
 
-DEFAULT_API_URL = "https://api.github.com"
 BUDGET_SECONDS = 5.0  # for all calls together
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_PAGES = 5

@@ -83,3 +83,4 @@ HELD_BACK = (
     "nothing is sent yet."
 )
 GITHUB_API_TITLE = "incident.io alert: less detail from GitHub"
+UNKNOWN_VARIABLE_TITLE = "incident.io alert: unknown setting"

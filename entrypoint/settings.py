@@ -8,6 +8,7 @@ are trimmed. Defaults live here and only here, in `Settings`.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo, field_validator
 
 DEFAULT_API_URL = "https://api.incident.io"
+ENV_PREFIX = "INCIDENT_IO_"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
 
 
@@ -41,7 +43,7 @@ class Input:
 
     @property
     def env_variable(self) -> str:
-        return "INCIDENT_IO_" + self.field.upper()
+        return ENV_PREFIX + self.field.upper()
 
 
 INPUTS: tuple[Input, ...] = (
@@ -252,6 +254,18 @@ def raw_inputs(environ: Mapping[str, str]) -> dict[str, str]:
                 values[spec.field] = value
                 break
     return values
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One sentence per `INCIDENT_IO_*` variable that is no input: a typo would otherwise be ignored."""
+    known = [spec.env_variable for spec in INPUTS]
+    sentences = []
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+            hint = f"; did you mean {close[0]}?" if close else "."
+            sentences.append(f"{name} is set but is not an input of this action, so it is ignored{hint}")
+    return sentences
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:

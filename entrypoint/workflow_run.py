@@ -12,6 +12,7 @@ Only the fields named here are read from the payload; nothing else of it reaches
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_SERVER_URL = "https://github.com"
+DEFAULT_API_URL = "https://api.github.com"
 WATCHED_EVENTS = ("workflow_run", "check_suite", "check_run", "deployment_status")
 
 
@@ -76,6 +78,8 @@ class WorkflowRun:
     watched: Watched | None = None
     key_scope: str = "github-actions"  # what kind of thing the deduplication key names
     workflow_id: str | None = None  # for GitHub's API: the file name (`ci.yml`) or the numeric id
+    api_url: str = DEFAULT_API_URL  # GitHub's REST API for this server (GITHUB_API_URL)
+    runner_name: str | None = None  # the runner running this step (RUNNER_NAME), to find its job
 
     @property
     def sha(self) -> str | None:
@@ -103,15 +107,20 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
     payload, warnings = _read_event(env.get("GITHUB_EVENT_PATH", ""))
     server_url = (env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
     event_name = env.get("GITHUB_EVENT_NAME") or None
+    api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
+    runner_name = (environ.get("RUNNER_NAME") or "").strip() or None
     if event_name in WATCHED_EVENTS and payload:
         watched = _WATCHED_READERS[event_name](payload, server_url, repository)
         if watched is not None:
-            return RunReading(watched, warnings)
+            return RunReading(
+                dataclasses.replace(watched, api_url=api_url, runner_name=runner_name), warnings
+            )
         warnings.append(
             f"The {event_name} event file has no {event_name} object, so the alert is about this "
             "run instead of the one it watches."
         )
-    return RunReading(_current_run(env, payload, server_url, repository, event_name), warnings)
+    current = _current_run(env, payload, server_url, repository, event_name)
+    return RunReading(dataclasses.replace(current, api_url=api_url, runner_name=runner_name), warnings)
 
 
 def _read_event(path: str) -> tuple[dict[str, Any], list[str]]:

@@ -384,3 +384,20 @@ def test_token_never_shown_even_with_debug_logging(
     assert_token_hidden(result, TOKEN)
     assert TOKEN not in json.dumps(stand_in.bodies())
     assert RUNTIME_TOKEN not in json.dumps(stand_in.bodies())
+
+
+def test_a_mistyped_variable_is_named_with_the_one_meant(
+    stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    result = run_step(
+        files, with_, step_env={"INCIDENT_IO_TITEL": "Nightly broke", "INCIDENT_IO_SOMETHING_ELSE": "x"}
+    )
+
+    assert result.returncode == 0, result.log
+    warnings = [w.data for w in result.warnings_besides_github_api()]
+    assert warnings == [
+        "INCIDENT_IO_SOMETHING_ELSE is set but is not an input of this action, so it is ignored.",
+        "INCIDENT_IO_TITEL is set but is not an input of this action, so it is ignored; "
+        "did you mean INCIDENT_IO_TITLE?",
+    ]
+    assert stand_in.bodies()[0]["title"] != "Nightly broke"

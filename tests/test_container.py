@@ -7,11 +7,13 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import SOURCE_ID, TOKEN
-from tests.support.actions_runner import JOB_TOKEN, RUNTIME_TOKEN, StepFiles, default_github_env
+from tests.support.actions_runner import JOB_TOKEN, ROOT, RUNTIME_TOKEN, StepFiles, default_github_env
 from tests.support.container import prepare, run_container_step
 from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
@@ -148,3 +150,29 @@ def test_readme_recipe_outside_github_actions(image: str, stand_in: IncidentIoSt
     ]
     assert TOKEN not in completed.stdout + completed.stderr
     assert "::" not in completed.stdout
+
+
+def test_ci_runs_a_saved_workflow_run_event_through_the_image(image: str, tmp_path: Path) -> None:
+    """The CI workflow's image job, its shell run here as the hosted runner would run it."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    (build, check) = [step["run"] for step in workflow["jobs"]["image"]["steps"] if "run" in step]
+    assert build == "docker build --tag incident-io-alert-action:ci ."
+    subprocess.run(["docker", "tag", image, "incident-io-alert-action:ci"], check=True)
+    summary = tmp_path / "summary.md"
+    completed = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", check],
+        cwd=ROOT,
+        env={
+            "PATH": os.environ["PATH"],
+            "PWD": str(ROOT),
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Dry run, nothing sent" in summary.read_text()

@@ -9,6 +9,7 @@ import pytest
 import requests
 import responses
 
+from entrypoint import __version__
 from entrypoint.incident_io import BACKOFF_CAP_SECONDS, Client, DeliveryFailed, parse_retry_after
 from tests.support.incident_io_stand_in import error_body
 
@@ -45,7 +46,7 @@ def test_202_is_success_and_headers_are_right() -> None:
     sent = responses.calls[0].request
     assert sent.headers["Authorization"] == "Bearer tok"
     assert sent.headers["Content-Type"] == "application/json"
-    assert sent.headers["User-Agent"].startswith("incident-io-alert-action/0.")
+    assert sent.headers["User-Agent"].startswith(f"incident-io-alert-action/{__version__} python-requests/")
     assert "tok" not in (sent.url or "")
     assert recorder.sleeps == []
 
