@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,6 +214,34 @@ def test_the_nth_consecutive_failure_fires(
     assert body["status"] == "firing"
     assert body["metadata"]["consecutive_failures"] == 3
     assert body["metadata"]["failed_jobs"] == ["test"]
+
+
+def test_a_flaky_streak_from_first_failure_to_alert_to_resolve(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, tmp_path: Path, with_: dict[str, str]
+) -> None:
+    """Four runs of the same job on main with failures-before-alert: 3: held, held, fired, resolved."""
+    github.history("success")
+    seen = []
+    for number, job_status in enumerate(["failure", "failure", "failure", "success"]):
+        run_id = RUN_ID + number
+        failed_steps = [step("pytest", "failure")] if job_status == "failure" else []
+        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[running_test_job(*failed_steps)])
+        result = run_against(
+            github,
+            StepFiles(tmp_path / str(number)),
+            {**with_, "failures-before-alert": "3"},
+            job_status=job_status,
+            github_env={"GITHUB_RUN_ID": str(run_id)},
+        )
+        assert result.returncode == 0, result.log
+        seen.append(result.outputs["status"])
+        finished = github.runs[run_id]  # the run ends as its job did
+        finished.status, finished.conclusion = "completed", job_status
+        finished.attempts[1][0].update(status="completed", conclusion=job_status)
+
+    assert seen == ["skipped", "skipped", "firing", "resolved"]
+    assert [body["status"] for body in stand_in.bodies()] == ["firing", "resolved"]
+    assert stand_in.bodies()[0]["metadata"]["consecutive_failures"] == 3
 
 
 def test_without_a_workflow_file_the_workflow_is_found_by_the_run(

@@ -2,6 +2,8 @@
 
 - process time per alert: `python -m entrypoint` sending a real alert to the local stand-in, vs a
   bare `python -c pass`, vs curl posting the same body;
+- the same with GitHub's API answering (a local stand-in): failed jobs listed and
+  failures-before-alert 3 checked, vs the plain alert;
 - import time of the entrypoint, vs a bare interpreter;
 - a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - with Docker: the image's no-cache build time with the base present, its size and growth over
@@ -21,9 +23,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.actions_runner import ROOT, StepFiles, process_environment, write_event
+from tests.support.actions_runner import (
+    JOB_TOKEN,
+    ROOT,
+    StepFiles,
+    default_github_env,
+    process_environment,
+    write_event,
+)
 from tests.support.burst import run_burst
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "bench-token"
@@ -49,7 +59,7 @@ def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str
     return subprocess.run(command, capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload, no-any-return]
 
 
-def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> None:
+def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> float:
     files = StepFiles(tmp / "step")
     write_event(files, "push/payload.json")
     env = process_environment(
@@ -85,6 +95,42 @@ def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> None:
         "import time (import entrypoint.app)",
         f"{imports * 1000:.0f} ms",
         f"python -c pass: {bare * 1000:.0f} ms",
+    )
+    return per_alert
+
+
+def bench_github_api(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float) -> None:
+    github_env = default_github_env()
+    with GitHubApiStandIn(token=JOB_TOKEN) as github:
+        this_job = job(
+            "test",
+            None,
+            [step("pytest", "failure")],
+            status="in_progress",
+            runner_name=github_env["RUNNER_NAME"],
+        )
+        github.add_run(FakeRun(int(github_env["GITHUB_RUN_ID"]), None, status="in_progress"), jobs=[this_job])
+        github.history("success", "failure", "failure")
+        files = StepFiles(tmp / "github")
+        write_event(files, "push/payload.json")
+        with_ = {
+            "api-token": TOKEN,
+            "alert-source-config-id": SOURCE_ID,
+            "api-url": stand_in.url,
+            "failures-before-alert": "3",
+        }
+        env = process_environment(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
+        sent_before = len(stand_in.received)
+        per_alert = median_seconds(
+            lambda: run([sys.executable, "-m", "entrypoint"], env=env, cwd=files.workspace)
+        )
+        requests_per_alert = len(github.received) / RUNS
+        fired = len(stand_in.received) - sent_before == RUNS
+    row(
+        "per alert with GitHub's API (jobs, streak)",
+        f"{per_alert * 1000:.0f} ms",
+        f"plain alert: {plain_alert * 1000:.0f} ms",
+        f"{requests_per_alert:.0f} GitHub requests per alert; all fired: {fired}",
     )
 
 
@@ -137,7 +183,8 @@ def main() -> None:
         IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        bench_process(stand_in, Path(tmp))
+        plain_alert = bench_process(stand_in, Path(tmp))
+        bench_github_api(stand_in, Path(tmp), plain_alert)
     with tempfile.TemporaryDirectory() as tmp:
         burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)
     row(
