@@ -2,7 +2,7 @@
 
 GitHub's API only ever adds detail to an alert; it must never hold one back or slow it down much:
 - every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
-- nothing is retried; the first failure makes the API `unavailable` and no further call is made;
+- nothing is retried: the first failure raises `GitHubUnavailable`, and the caller makes no further call;
 - the token travels only in the Authorization header, only to GITHUB_API_URL's host: redirects are
   not followed, `Link` pages on another host are not fetched, and `~/.netrc` is never consulted.
 """
@@ -59,7 +59,6 @@ class Job:
 class PastRun:
     run_id: int
     conclusion: str | None
-    created_at: str
 
 
 @dataclass
@@ -70,7 +69,7 @@ class GitHubApi:
     debug: Callable[[str], None] = lambda _line: None
     clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
-    _deadline: float | None = None
+    _deadline: float | None = field(default=None, init=False, repr=False)  # set by the first call
 
     def jobs_of_attempt(self, repository: str, run_id: int, attempt: int | None) -> list[Job]:
         """Every job of one attempt of a run (or of its latest attempt), in GitHub's order."""
@@ -99,15 +98,7 @@ class GitHubApi:
         runs = []
         for item in answer.get("workflow_runs") or []:
             if isinstance(item, dict) and isinstance(item.get("id"), int):
-                conclusion = item.get("conclusion")
-                created = item.get("created_at")
-                runs.append(
-                    PastRun(
-                        item["id"],
-                        conclusion if isinstance(conclusion, str) else None,
-                        created if isinstance(created, str) else "",
-                    )
-                )
+                runs.append(PastRun(item["id"], _text(item.get("conclusion"))))
         return runs
 
     # -- HTTP ------------------------------------------------------------------------------------------
@@ -130,9 +121,7 @@ class GitHubApi:
             self._deadline = self.clock() + self.budget_seconds
         remaining = self._deadline - self.clock()
         if remaining < 0.2:
-            raise GitHubUnavailable(
-                f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
-            )
+            raise self._too_slow()
         self.debug(f"GET {url} {params}")
         try:
             with self.session.get(
@@ -150,9 +139,7 @@ class GitHubApi:
             ) as response:
                 body = self._read(response)
         except requests.Timeout:
-            raise GitHubUnavailable(
-                f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
-            ) from None
+            raise self._too_slow() from None
         except requests.RequestException as exc:
             raise GitHubUnavailable(
                 f"it could not be reached ({type(exc).__name__})", messages.GITHUB_FIX_NETWORK
@@ -167,6 +154,11 @@ class GitHubApi:
             raise GitHubUnavailable("its answer was not a JSON object", messages.GITHUB_FIX_NONE)
         return answer, response.links.get("next", {}).get("url")
 
+    def _too_slow(self) -> GitHubUnavailable:
+        return GitHubUnavailable(
+            f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
+        )
+
     def _read(self, response: requests.Response) -> bytes:
         """The answer's body, within the time budget and a size cap (read times out per chunk only)."""
         chunks, size = [], 0
@@ -175,9 +167,7 @@ class GitHubApi:
             if size > MAX_ANSWER_BYTES:
                 raise GitHubUnavailable("its answer was too large", messages.GITHUB_FIX_NONE)
             if self._deadline is not None and self.clock() > self._deadline:
-                raise GitHubUnavailable(
-                    f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
-                )
+                raise self._too_slow()
             chunks.append(chunk)
         return b"".join(chunks)
 
