@@ -18,6 +18,8 @@ from entrypoint.workflow_run import WorkflowRun
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 # How many previous runs to look through for N-1 failures: cancelled and skipped runs are passed over.
 HISTORY_PAGE = 50
+# Earlier failed runs in which this job did not run (renamed, or not in that run) looked through at most.
+MAX_PASSED_OVER = 10
 
 
 @dataclass(frozen=True)
@@ -109,15 +111,29 @@ def count_consecutive_failures(
     failure does not count towards this job's alert.
     """
     workflow = run.workflow_id or api.workflow_of_run(run.repository, run_id)
+    # Newest first; later runs (a watched run's successors) and this run itself do not count.
+    earlier = [
+        past
+        for past in api.completed_runs(run.repository, workflow, branch, HISTORY_PAGE)
+        if past.run_id < run_id
+    ]
+    jobs_by_run: dict[int, list[Job]] = {}
+    if job_name:
+        # How this job ended in each failed run up to the first success, all asked for at once.
+        until_success = next(
+            (i for i, past in enumerate(earlier) if past.conclusion == "success"), len(earlier)
+        )
+        failed = [past.run_id for past in earlier[:until_success] if past.conclusion in FAILED_CONCLUSIONS]
+        jobs_by_run = api.jobs_of_runs(run.repository, failed[: needed - 1 + MAX_PASSED_OVER])
     consecutive = 1
-    for past in api.completed_runs(run.repository, workflow, branch, HISTORY_PAGE):
+    for past in earlier:
         if consecutive >= needed:
             break
-        if past.run_id >= run_id:
-            continue  # this run, or one that started after it
         conclusion = past.conclusion
         if job_name and conclusion in FAILED_CONCLUSIONS:
-            conclusion = _job_conclusion(api.jobs_of_attempt(run.repository, past.run_id, None), job_name)
+            if past.run_id not in jobs_by_run:
+                break  # the job was passed over too often to look further back
+            conclusion = _job_conclusion(jobs_by_run[past.run_id], job_name)
         if conclusion in FAILED_CONCLUSIONS:
             consecutive += 1
         elif conclusion == "success":

@@ -13,6 +13,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ BUDGET_SECONDS = 5.0  # for all calls together
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_PAGES = 5
 PER_PAGE = 100
+PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
 
 
@@ -81,6 +83,16 @@ class GitHubApi:
             path += "/jobs"
             params = {"per_page": PER_PAGE, "filter": "latest"}
         return [_job(item) for item in self._pages(path, params, "jobs") if isinstance(item, dict)]
+
+    def jobs_of_runs(self, repository: str, run_ids: list[int]) -> dict[int, list[Job]]:
+        """The jobs of each run's latest attempt, fetched side by side: one round trip, not one per run."""
+        if not run_ids:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(run_ids))) as pool:
+            futures = {
+                run_id: pool.submit(self.jobs_of_attempt, repository, run_id, None) for run_id in run_ids
+            }
+            return {run_id: future.result() for run_id, future in futures.items()}
 
     def workflow_of_run(self, repository: str, run_id: int) -> str:
         """The workflow id of a run, for when the workflow's file name is not known."""

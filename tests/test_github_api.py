@@ -244,6 +244,22 @@ def test_a_flaky_streak_from_first_failure_to_alert_to_resolve(
     assert stand_in.bodies()[0]["metadata"]["consecutive_failures"] == 3
 
 
+def test_twenty_failures_are_counted_within_the_time_budget(
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
+) -> None:
+    """19 earlier runs' jobs at 0.4 s each would take 7.6 s one after another; they are asked for together."""
+    github.history("success", *["failure"] * 19)
+    github.jobs_delay = 0.4
+    this_run(github, running_test_job(step("Run pytest", "failure")))
+    started = time.monotonic()
+    result = run_against(github, files, {**with_, "failures-before-alert": "20"})
+
+    assert result.returncode == 0, result.log
+    assert result.annotations("warning") == []
+    assert stand_in.bodies()[0]["metadata"]["consecutive_failures"] == 20
+    assert time.monotonic() - started < 4
+
+
 def test_without_a_workflow_file_the_workflow_is_found_by_the_run(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -93,6 +94,7 @@ class GitHubApiStandIn(HttpStandIn):
         self.token = token
         self.repository = repository
         self.page_size = page_size  # a smaller page than asked for, to make it paginate
+        self.jobs_delay = 0.0  # seconds before each answer about jobs, as a slow GitHub would take
         self.runs: dict[int, FakeRun] = {}
 
     def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
@@ -126,6 +128,7 @@ class GitHubApiStandIn(HttpStandIn):
                 return Reply(404, api_error(404, "Not Found"))
             return self._page(parts.path, query, "jobs", run.attempts[int(match.group(2))])
         if match := re.fullmatch(r"/runs/(\d+)/jobs", path):
+            time.sleep(self.jobs_delay)
             run = self.runs.get(int(match.group(1)))
             if run is None or not run.attempts:
                 return Reply(404, api_error(404, "Not Found"))
