@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from entrypoint import messages
-from entrypoint.failures import FailedJob, Failures
+from entrypoint.failures import FAILED_CONCLUSIONS, FailedJob, Failures
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun
 
@@ -27,7 +27,7 @@ MAX_KEY_LENGTH = 200
 MAX_FAILED_JOBS = 10
 MAX_FAILED_STEPS = 5
 
-WATCHED_FIRING = frozenset({"failure", "timed_out", "startup_failure"})
+WATCHED_FIRING = FAILED_CONCLUSIONS  # a watched run fires on what counts as failed everywhere
 DEPLOYMENT_FIRING = frozenset({"failure", "error"})
 
 

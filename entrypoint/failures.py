@@ -142,11 +142,10 @@ def count_consecutive_failures(
 
 
 def _job_conclusion(jobs: list[Job], name: str) -> str | None:
-    conclusions = {job.conclusion for job in jobs if job.name == name}
-    for conclusion in ("failure", "timed_out", "startup_failure", "success"):
-        if conclusion in conclusions:
-            return conclusion
-    return None  # the job did not run then: passed over
+    conclusions = {job.conclusion for job in jobs if job.name == name and job.conclusion}
+    if failed := conclusions & FAILED_CONCLUSIONS:
+        return min(failed)  # any failed conclusion counts the same
+    return "success" if "success" in conclusions else None  # None: the job did not run then
 
 
 def _history_warning(reason: str, needed: int) -> str:

@@ -241,8 +241,10 @@ class StepResult:
 
     def own_commands(self) -> set[str]:
         """The names of the commands in the log, counting the GitHub API warning as the action's own."""
-        return {name for name in (command.name for command in self.commands) if name != "warning"} | {
-            "warning" for _ in self.warnings_besides_github_api()
+        return {
+            command.name
+            for command in self.commands
+            if not (command.name == "warning" and command.properties.get("title") == GITHUB_API_TITLE)
         }
 
 
