@@ -1,8 +1,9 @@
 """The alert: what to send to incident.io, decided from the settings and the workflow run.
 
-Defaults are deterministic. The deduplication key and the title depend only on the repository,
-the workflow, the job (and matrix combination) and the branch, never on the run, attempt or
-commit, so a failure fires an alert and a later green run of the same job resolves that same alert.
+Defaults are deterministic. The deduplication key depends only on the repository, the workflow's
+file, the job (and matrix combination) and the run's origin (branch, fork, merge queue or tag),
+never on the run, attempt or commit, so a failure fires an alert and a later green run of the same
+job resolves that same alert, and a run from elsewhere (a fork, the merge queue) never shares it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 from entrypoint import messages
 from entrypoint.failures import FAILED_CONCLUSIONS, FailedJob, Failures
-from entrypoint.settings import Settings
+from entrypoint.settings import INPUTS_BY_FIELD, Problem, Settings
 from entrypoint.workflow_run import WorkflowRun
 
 AlertStatus = Literal["firing", "resolved"]
@@ -81,7 +82,7 @@ def build_alert(
 ) -> Alert | Skip:
     """The alert, or why nothing is sent. `failures` is what GitHub's API told about a firing alert."""
     failures = failures or Failures()
-    key = settings.deduplication_key or default_deduplication_key(run, settings.matrix)
+    key = deduplication_key(settings, run)
     decision = decide_status(settings, run)
     if decision.status is None:
         return Skip(decision.reason, key)
@@ -93,14 +94,14 @@ def build_alert(
         )
         return Skip(reason, key)
     conclusion = _conclusion(settings, run)
-    metadata = default_metadata(run, settings.matrix, conclusion)
+    metadata = default_metadata(run, settings, conclusion)
     metadata.update(failure_metadata(failures, needed))
     metadata.update(settings.metadata)  # the user's keys win
-    description = settings.description or default_description(run, settings.matrix, conclusion)
+    description = settings.description or default_description(run, settings, conclusion)
     if description and not settings.description and failures.failed_jobs:
         description += "\n" + failed_jobs_markdown(failures.failed_jobs)
     alert = Alert(
-        title=settings.title or default_title(run, settings.matrix),
+        title=settings.title or default_title(run, settings),
         status=decision.status,
         deduplication_key=key,
         description=description,
@@ -121,6 +122,7 @@ def decide_status(settings: Settings, run: WorkflowRun | None) -> StatusDecision
     """The alert's status and why, or why nothing is sent (status None)."""
     if settings.status != "auto":
         return StatusDecision(settings.status, f"the status input is {settings.status}")
+    fire_cancelled = settings.on_cancelled == "fire"
     watched = run.watched if run else None
     if watched is not None:
         what = f"the watched {watched.kind.replace('_', ' ')}"
@@ -133,18 +135,56 @@ def decide_status(settings: Settings, run: WorkflowRun | None) -> StatusDecision
         firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
         if conclusion in firing:
             return StatusDecision("firing", f"{what} ended {conclusion}")
+        if conclusion == "cancelled" and fire_cancelled:
+            return StatusDecision("firing", f"{what} was cancelled and on-cancelled is fire")
         return StatusDecision(
             None,
             f"{what.capitalize()} ended {conclusion}, which neither fires nor resolves an alert; "
             "nothing is sent.",
         )
+    if settings.needs is not None:
+        return _decide_from_needs(settings)
     if settings.job_status == "success":
         return StatusDecision("resolved", "the job status is success")
     if settings.job_status == "failure":
         return StatusDecision("firing", "the job status is failure")
+    if settings.job_status == "cancelled" and fire_cancelled:
+        return StatusDecision(
+            "firing", "the job was cancelled (a timeout, or by hand) and on-cancelled is fire"
+        )
     if settings.job_status in ("cancelled", "skipped"):
-        return StatusDecision(None, f"The job was {settings.job_status}; nothing is sent.")
+        hint = " (on-cancelled: fire alerts on it)" if settings.job_status == "cancelled" else ""
+        return StatusDecision(None, f"The job was {settings.job_status}; nothing is sent{hint}.")
     return StatusDecision("firing", "no job status was given")
+
+
+def _decide_from_needs(settings: Settings) -> StatusDecision:
+    """A notify job's alert is about the jobs it needs, not about itself (it succeeds either way)."""
+    needs = settings.needs or {}
+    failed = failed_needed_jobs(settings)
+    if failed:
+        return StatusDecision("firing", f"needed jobs failed: {', '.join(failed)}")
+    if "success" in needs.values():
+        return StatusDecision("resolved", "the needed jobs succeeded")
+    results = ", ".join(f"{job} {result}" for job, result in needs.items())
+    return StatusDecision(
+        None, f"The needed jobs were only cancelled or skipped ({results}); nothing is sent."
+    )
+
+
+def failed_needed_jobs(settings: Settings) -> list[str]:
+    """The needed jobs that count as failed: failure, and cancelled with on-cancelled: fire."""
+    failed = {"failure", "cancelled"} if settings.on_cancelled == "fire" else {"failure"}
+    return [job for job, result in (settings.needs or {}).items() if result in failed]
+
+
+def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: bool) -> Problem | None:
+    """In GitHub Actions, an alert without any status to go by would fire on every green run."""
+    if not in_actions or settings.status != "auto" or (run is not None and run.watched is not None):
+        return None
+    if settings.job_status is not None or settings.needs is not None:
+        return None
+    return Problem(INPUTS_BY_FIELD["job_status"], messages.JOB_STATUS_MISSING)
 
 
 # -- defaults -------------------------------------------------------------------------------------------
@@ -163,11 +203,21 @@ def _matrix_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def deduplication_key(settings: Settings, run: WorkflowRun | None) -> str:
+    return settings.deduplication_key or default_deduplication_key(run, settings.matrix)
+
+
+# Runs that are not on a branch of this repository get a key of their own kind, so that they can never
+# share one with that branch: `github-actions-fork:...`, `github-actions-merge-queue:...`.
+KEY_KIND_SUFFIX = {"fork": "-fork", "merge-queue": "-merge-queue", "tag": "-tag"}
+
+
 def default_deduplication_key(run: WorkflowRun | None, matrix: dict[str, Any] | None) -> str:
-    """`github-actions:owner/repo:CI:test[os=ubuntu-latest,python=3.12]:main`.
+    """`github-actions:owner/repo:ci.yml:test[os=ubuntu-latest,python=3.12]:main`.
 
     Readable, because incident.io shows it and users filter on it. Parts are joined with ':' and a
-    ':' or '%' inside a part is percent-encoded, so two different jobs cannot share a key.
+    ':' or '%' inside a part is percent-encoded, so two different jobs cannot share a key. The
+    workflow is named by its file, as two workflows may share a display name.
     """
     if run is None:  # unreachable: settings require a key outside GitHub Actions
         raise ValueError("a deduplication key is needed outside GitHub Actions")
@@ -175,7 +225,15 @@ def default_deduplication_key(run: WorkflowRun | None, matrix: dict[str, Any] | 
     label = matrix_label(matrix, separator=",")
     if job and label:
         job = f"{job}[{label}]"
-    parts = [run.key_scope, run.repository, run.workflow, job, run.branch]
+    origin = run.origin
+    if origin.kind == "fork":
+        where: str | None = f"{origin.owner}/{origin.name}"  # owners have no '/': unambiguous
+    elif origin.kind == "tag":
+        where = None  # one key for all tags: the next good release resolves a bad one's alert
+    else:
+        where = run.branch
+    scope = run.key_scope + KEY_KIND_SUFFIX.get(origin.kind, "")
+    parts = [scope, run.repository, run.key_name, job, where]
     key = ":".join(_key_part(part) for part in parts if part)
     if len(key) > MAX_KEY_LENGTH:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
@@ -187,18 +245,22 @@ def _key_part(text: str) -> str:
     return " ".join(text.split()).replace("%", "%25").replace(":", "%3A")
 
 
-def default_title(run: WorkflowRun | None, matrix: dict[str, Any] | None) -> str:
-    """One line, the same for firing and resolved: `CI / test (os=...) on main in owner/repo`."""
+def default_title(run: WorkflowRun | None, settings: Settings) -> str:
+    """One line, the same for firing and resolved: `CI / test (os=...) on main in owner/repo`.
+
+    A notify job's alert (with `needs`) is about the workflow's jobs, so it names the workflow only.
+    """
     if run is None:  # unreachable: settings require a title outside GitHub Actions
         raise ValueError("a title is needed outside GitHub Actions")
     subject = run.workflow
-    if run.job:
-        subject += f" / {run.job}"
-    label = matrix_label(matrix)
-    if label and run.job:
+    job = None if settings.needs is not None else run.job
+    if job:
+        subject += f" / {job}"
+    label = matrix_label(settings.matrix)
+    if label and job:
         subject += f" ({label})"
-    where = f" on {run.branch}" if run.branch else ""
-    return " ".join(f"{subject}{where} in {run.repository}".split())
+    where = run.origin.where or (f"on {run.branch}" if run.branch else "")
+    return " ".join(f"{subject} {where} in {run.repository}".split())
 
 
 def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
@@ -207,9 +269,7 @@ def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
     return settings.job_status
 
 
-def default_description(
-    run: WorkflowRun | None, matrix: dict[str, Any] | None, conclusion: str | None
-) -> str | None:
+def default_description(run: WorkflowRun | None, settings: Settings, conclusion: str | None) -> str | None:
     """Markdown for on-call: where the run is, what commit, who, why it ran, how it ended."""
     if run is None:
         return None
@@ -221,9 +281,21 @@ def default_description(
             line += f", [attempt {run.run_attempt}]({run.attempt_url})"
         lines.append(line)
     if run.job:
-        label = matrix_label(matrix)
-        lines.append(f"- **Job:** {_md(run.job)}" + (f" ({_md(label)})" if label else ""))
-    if run.branch:
+        label = matrix_label(settings.matrix)
+        job = _md(run.job)
+        if settings.check_run_id and run.run_url and run.watched is None:
+            job = f"[{job}]({run.run_url}/job/{settings.check_run_id})"  # its log, without asking GitHub
+        lines.append(f"- **Job:** {job}" + (f" ({_md(label)})" if label else ""))
+    if failed_needs := failed_needed_jobs(settings):
+        lines.append("- **Failed needed jobs:** " + ", ".join(_md(job) for job in failed_needs))
+    origin = run.origin
+    if origin.kind == "fork":
+        lines.append(f"- **Branch:** `{_code(origin.scope_name or '')}` (a fork's)")
+    elif origin.kind == "merge-queue":
+        lines.append(f"- **Merge queue of:** `{_code(origin.name or '')}`")
+    elif origin.kind == "tag":
+        lines.append(f"- **Tag:** `{_code(origin.name or '')}`")
+    elif run.branch:
         lines.append(f"- **Branch:** `{_code(run.branch)}`")
     elif run.ref:
         lines.append(f"- **Ref:** `{_code(run.ref)}`")
@@ -247,15 +319,14 @@ def default_description(
     return "\n".join(lines)
 
 
-def default_metadata(
-    run: WorkflowRun | None, matrix: dict[str, Any] | None, conclusion: str | None
-) -> dict[str, Any]:
+def default_metadata(run: WorkflowRun | None, settings: Settings, conclusion: str | None) -> dict[str, Any]:
     """Flat snake_case keys users can map to alert attributes. Nothing secret, no payload dumps."""
     if run is None:
         return {}
     values: dict[str, Any] = {
         "repository": run.repository,
         "workflow": run.workflow,
+        "workflow_file": run.workflow_file,
         "job": run.job,
         "ref": run.ref,
         "branch": run.branch,
@@ -269,7 +340,8 @@ def default_metadata(
         "server_url": run.server_url,
         "conclusion": conclusion,
         "pull_request_number": run.pull_request.number if run.pull_request else None,
-        "matrix": matrix_label(matrix),
+        "matrix": matrix_label(settings.matrix),
+        "failed_needs": failed_needed_jobs(settings) or None,
     }
     return {name: value for name, value in values.items() if value is not None}
 

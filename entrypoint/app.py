@@ -13,11 +13,29 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from entrypoint import messages
-from entrypoint.alert import Alert, AlertTooLarge, Skip, build_alert, decide_status
-from entrypoint.failures import Failures, read_failures
+from entrypoint.alert import (
+    Alert,
+    AlertTooLarge,
+    Skip,
+    build_alert,
+    decide_status,
+    deduplication_key,
+    job_status_problem,
+)
+from entrypoint.failures import Failures, read_failures, read_newer_run
 from entrypoint.incident_io import Accepted, Client, DeliveryFailed
 from entrypoint.runner import OutputFileError, Runner
-from entrypoint.settings import InvalidSettings, Settings, read_settings, secret_values, unknown_variables
+from entrypoint.scope import out_of_scope, withheld_secrets
+from entrypoint.settings import (
+    InvalidSettings,
+    Problem,
+    Settings,
+    in_input_order,
+    missing_required,
+    read_settings,
+    secret_values,
+    unknown_variables,
+)
 from entrypoint.workflow_run import read_workflow_run
 
 EXIT_OK = 0
@@ -60,29 +78,47 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         runner.add_mask(secret)
     for sentence in unknown_variables(environ):  # a typo'd variable is a mistake too: say so first
         runner.warning(sentence, title=messages.UNKNOWN_VARIABLE_TITLE)
+    problems: list[Problem] = []
     try:
         settings = read_settings(environ)
     except InvalidSettings as exc:
-        for problem in exc.problems:
-            runner.error(str(problem), title=messages.INVALID_SETTINGS_TITLE)
-        outcome = Outcome(
-            message=messages.INVALID_SETTINGS_SUMMARY.format(count=len(exc.problems)),
-            error=" ".join(str(problem) for problem in exc.problems),
-            headline="❌ Invalid input, nothing sent",
-        )
-        return _finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(p) for p in exc.problems])
-
+        settings, problems = exc.partial, list(exc.problems)
     reading = read_workflow_run(environ)
     for warning in reading.warnings:
         runner.warning(warning)
+    workflow_run = reading.run
+
+    # Which runs may alert comes first: a run that sends nothing on purpose needs no secrets.
+    skip_reason = out_of_scope(settings, workflow_run, debug=runner.debug) or withheld_secrets(
+        settings, workflow_run
+    )
+    if skip_reason is None:
+        problems += missing_required(settings, reported=problems)
+        problems += filter(None, [job_status_problem(settings, workflow_run, runner.in_actions)])
+    if problems:
+        return _invalid(runner, in_input_order(problems))
+    if skip_reason is not None:
+        return _skip(runner, skip_reason, deduplication_key(settings, workflow_run))
+
+    decision = decide_status(settings, workflow_run)
     failures = Failures()
-    if decide_status(settings, reading.run).status == "firing":
+    if decision.status == "firing":
         # Only a firing alert needs to say what broke, and only it can be held back.
-        failures = read_failures(settings, reading.run, debug=runner.debug)
+        failures = read_failures(settings, workflow_run, debug=runner.debug)
         if failures.warning:
             runner.warning(failures.warning, title=messages.GITHUB_API_TITLE)
+    elif decision.status == "resolved" and settings.status == "auto":
+        # A success resolves only if no newer run of the same job has failed since.
+        newer = read_newer_run(settings, workflow_run, debug=runner.debug)
+        if newer.warning:
+            runner.warning(newer.warning, title=messages.GITHUB_API_TITLE)
+        if newer.failed is not None:
+            reason = messages.NEWER_RUN_FAILED.format(
+                subject=newer.subject, number=newer.failed.run_number, url=newer.failed.url or "its page"
+            )
+            return _skip(runner, reason, deduplication_key(settings, workflow_run))
     try:
-        built = build_alert(settings, reading.run, failures)
+        built = build_alert(settings, workflow_run, failures)
     except AlertTooLarge as exc:
         runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
         return _finish(
@@ -92,14 +128,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         )
 
     if isinstance(built, Skip):
-        runner.notice(built.reason, title=messages.SKIPPED_NOTICE_TITLE)
-        outcome = Outcome(
-            status="skipped",
-            message=built.reason,
-            deduplication_key=built.deduplication_key,
-            headline="⏭️ Nothing sent",
-        )
-        return _finish(runner, outcome, EXIT_OK)
+        return _skip(runner, built.reason, built.deduplication_key)
 
     alert = built
     payload = json.dumps(alert.body(), ensure_ascii=False, indent=2)
@@ -126,11 +155,31 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     return _deliver(settings, alert, runner, outcome)
 
 
+def _invalid(runner: Runner, problems: list[Problem]) -> int:
+    """Invalid or missing inputs: one error each, all at once, and nothing is sent."""
+    for problem in problems:
+        runner.error(str(problem), title=messages.INVALID_SETTINGS_TITLE)
+    outcome = Outcome(
+        message=messages.INVALID_SETTINGS_SUMMARY.format(count=len(problems)),
+        error=" ".join(str(problem) for problem in problems),
+        headline="❌ Invalid input, nothing sent",
+    )
+    return _finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(problem) for problem in problems])
+
+
+def _skip(runner: Runner, reason: str, key: str) -> int:
+    """Nothing is sent on purpose: one notice says why, and the step succeeds."""
+    runner.notice(reason, title=messages.SKIPPED_NOTICE_TITLE)
+    outcome = Outcome(status="skipped", message=reason, deduplication_key=key, headline="⏭️ Nothing sent")
+    return _finish(runner, outcome, EXIT_OK)
+
+
 def _deliver(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
     host = urlsplit(settings.api_url).netloc
     client = Client(
         url=settings.alert_events_url,
-        token=settings.api_token.get_secret_value(),
+        # Never empty here: missing_required refused the run before anything was built.
+        token=settings.api_token.get_secret_value() if settings.api_token else "",
         max_attempts=settings.max_attempts,
         timeout_seconds=settings.timeout_seconds,
         log=runner.untrusted,  # retry lines quote incident.io's answer
@@ -145,7 +194,8 @@ def _deliver(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome)
             with runner.group("incident.io's answer"):
                 runner.untrusted(failure.text)
         hint = messages.delivery_hint(failure.status_code, host)
-        return _fail(runner, outcome, f"{failure} {hint}", fatal=settings.fail_on_error)
+        fatal = settings.fails_step(alert.status)
+        return _fail(runner, outcome, f"{failure} {hint}", fatal=fatal, why_not=_why_not_fatal(settings))
     return _succeed(runner, outcome, accepted)
 
 
@@ -162,16 +212,20 @@ def _succeed(runner: Runner, outcome: Outcome, accepted: Accepted) -> int:
     return _finish(runner, outcome, EXIT_OK)
 
 
-def _fail(runner: Runner, outcome: Outcome, reason: str, *, fatal: bool) -> int:
+def _why_not_fatal(settings: Settings) -> str:
+    return messages.FAIL_ON_ERROR_OFF if settings.fail_on_error == "false" else messages.RESOLVE_NOT_FATAL
+
+
+def _fail(runner: Runner, outcome: Outcome, reason: str, *, fatal: bool, why_not: str) -> int:
     """The one place a delivery failure becomes an annotation, a summary entry and an exit code."""
     outcome.error = reason
-    outcome.message = reason if fatal else f"{reason} {messages.FAIL_ON_ERROR_OFF}"
+    outcome.message = reason if fatal else f"{reason} {why_not}"
     if fatal:
         runner.error(reason, title=messages.DELIVERY_FAILED_TITLE)
         outcome.headline = "❌ Alert not delivered"
         return _finish(runner, outcome, EXIT_DELIVERY_FAILED)
     runner.warning(outcome.message, title=messages.DELIVERY_FAILED_TITLE)
-    outcome.headline = "⚠️ Alert not delivered (fail-on-error is false)"
+    outcome.headline = "⚠️ Alert not delivered; the step does not fail"
     return _finish(runner, outcome, EXIT_OK)
 
 

@@ -1,8 +1,9 @@
-"""Knowing what failed: the failed jobs and steps of the run, and how many runs in a row failed.
+"""Knowing what failed, from GitHub's API: the failed jobs and steps of the run, how many runs in a row
+failed before an alert fires, and whether a newer run failed before an alert is resolved.
 
-Read from GitHub's API only when an alert is about to fire for a GitHub Actions run (the current
-run, or the run a `workflow_run` workflow watches). Everything here is best effort: when the API
-cannot help, the alert goes out as it would without it, and one warning says what was missing.
+Read only for a GitHub Actions run (the current run, or the run a `workflow_run` workflow watches).
+Everything here is best effort: when the API cannot help, the alert goes out as it would without it,
+and one warning says what was missing and how to fix it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from entrypoint import messages
-from entrypoint.github_api import GitHubApi, GitHubUnavailable, Job
+from entrypoint.github_api import FAILED_CONCLUSIONS, GitHubApi, GitHubUnavailable, Job, PastRun
+from entrypoint.history import (
+    Subject,
+    comparable,
+    count_consecutive_failures,
+    newer_runs,
+    newest_decided_failure,
+)
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun
 
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
-# How many previous runs to look through for N-1 failures: cancelled and skipped runs are passed over.
-HISTORY_PAGE = 50
-# Earlier failed runs in which this job did not run (renamed, or not in that run) looked through at most.
-MAX_PASSED_OVER = 10
+__all__ = ["FAILED_CONCLUSIONS", "FailedJob", "Failures", "NewerRun", "read_failures", "read_newer_run"]
+
+Debug = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -39,45 +45,95 @@ class Failures:
     warning: str | None = None  # what was missing and how to fix it
 
 
-def read_failures(
-    settings: Settings, run: WorkflowRun | None, debug: Callable[[str], None] = lambda _line: None
-) -> Failures:
+@dataclass(frozen=True)
+class NewerRun:
+    """What GitHub's API told before a resolve: a newer run that failed, or why it could not tell."""
+
+    failed: PastRun | None = None
+    subject: str = ""  # whose runs were compared: `CI / test on main`
+    warning: str | None = None
+
+
+def _actions_run_id(run: WorkflowRun | None) -> int | None:
+    """The run's id where it is a GitHub Actions run with jobs (not a check suite or deployment)."""
+    if run is None or (run.watched is not None and run.watched.kind != "workflow_run"):
+        return None
+    return run.run_id
+
+
+def _api(settings: Settings, run: WorkflowRun, debug: Debug) -> GitHubApi | None:
+    if settings.github_token is None:
+        return None
+    return GitHubApi(base_url=run.api_url, token=settings.github_token.get_secret_value(), debug=debug)
+
+
+def read_failures(settings: Settings, run: WorkflowRun | None, debug: Debug = lambda _line: None) -> Failures:
     """The failed jobs of the run and, with failures-before-alert > 1, the consecutive failures."""
-    if run is None or run.run_id is None or (run.watched and run.watched.kind != "workflow_run"):
+    run_id = _actions_run_id(run)
+    if run is None or run_id is None:
         return Failures()  # not a GitHub Actions run: there are no jobs to read
     needed = settings.failures_before_alert
-    if settings.github_token is None:
+    api = _api(settings, run, debug)
+    if api is None:
         return Failures(
             warning=_warning(messages.GITHUB_NOT_GIVEN, messages.GITHUB_FIX_UNAUTHORIZED, needed, None)
         )
-    api = GitHubApi(
-        base_url=run.api_url,
-        token=settings.github_token.get_secret_value(),
-        debug=debug,
-    )
     failed_jobs: tuple[FailedJob, ...] | None = None
     try:
-        jobs = api.jobs_of_attempt(run.repository, run.run_id, run.run_attempt)
+        jobs = api.jobs_of_attempt(run.repository, run_id, run.run_attempt)
         failed_jobs = tuple(find_failed_jobs(jobs))
         if needed == 1:
             return Failures(failed_jobs)
-        if not run.branch:
+        if run.origin.kind == "tag":
+            debug("A tag's run is not compared with other tags' runs: failures-before-alert does not apply.")
+            return Failures(failed_jobs)
+        if not comparable(run):
             reason = "the run has no branch to compare earlier runs on"
             return Failures(failed_jobs, warning=_history_warning(reason, needed))
-        mine = None if run.watched else current_job(jobs, run.runner_name, run.job)
-        consecutive = count_consecutive_failures(
-            api,
-            run,
-            run_id=run.run_id,
-            branch=run.branch,
-            job_name=mine.name if mine else None,
-            needed=needed,
-        )
+        subject = Subject(run, run_id, job_to_compare(settings, run, jobs))
+        consecutive = count_consecutive_failures(api, subject, needed)
     except GitHubUnavailable as exc:
         reason = f"GitHub's API at {api.base_url} could not help: {exc}"
         return Failures(failed_jobs, warning=_warning(reason, exc.fix, needed, failed_jobs))
-    counted = f"{run.workflow} / {mine.name}" if mine else run.workflow
-    return Failures(failed_jobs, consecutive, counted=f"{counted} on {run.branch}")
+    return Failures(failed_jobs, consecutive, counted=subject.shown)
+
+
+def read_newer_run(
+    settings: Settings, run: WorkflowRun | None, debug: Debug = lambda _line: None
+) -> NewerRun:
+    """Before resolving: whether a newer run of the same workflow (and job) on the same branch failed."""
+    run_id = _actions_run_id(run)
+    if run is None or run_id is None or not comparable(run):
+        return NewerRun()  # tags, check suites, deployments: nothing to compare
+    subject = Subject(run, run_id, None)
+    api = _api(settings, run, debug)
+    try:
+        if api is None:
+            raise GitHubUnavailable(messages.GITHUB_NOT_GIVEN, messages.GITHUB_FIX_UNAUTHORIZED)
+        newer = newer_runs(api, subject)
+        if newer and _compares_a_job(settings, run):
+            # This job's name in GitHub's API (matrix legs and display names differ from GITHUB_JOB).
+            jobs = api.jobs_of_attempt(run.repository, run_id, run.run_attempt)
+            subject = Subject(run, run_id, job_to_compare(settings, run, jobs))
+        failed = newest_decided_failure(api, newer, subject)
+    except GitHubUnavailable as exc:
+        reason = f"GitHub's API at {api.base_url} could not help: {exc}" if api else str(exc)
+        missing = messages.GITHUB_MISSING_NEWER.format(subject=subject.shown)
+        return NewerRun(subject=subject.shown, warning=f"{reason}, so {missing}. {exc.fix}")
+    return NewerRun(failed, subject.shown)
+
+
+def _compares_a_job(settings: Settings, run: WorkflowRun) -> bool:
+    """A step in the job compares that job; a watcher, or a notify job (`needs`), the whole run."""
+    return run.watched is None and settings.needs is None
+
+
+def job_to_compare(settings: Settings, run: WorkflowRun, jobs: list[Job]) -> str | None:
+    """The name of the job whose earlier and later runs count, or None for the whole run."""
+    if not _compares_a_job(settings, run):
+        return None
+    mine = current_job(jobs, settings.check_run_id, run.runner_name, run.job)
+    return mine.name if mine else None
 
 
 def find_failed_jobs(jobs: list[Job]) -> list[FailedJob]:
@@ -91,61 +147,21 @@ def find_failed_jobs(jobs: list[Job]) -> list[FailedJob]:
     return failed
 
 
-def current_job(jobs: list[Job], runner_name: str | None, job_id: str | None) -> Job | None:
-    """The job running this action: the unfinished one on this runner, else the one named like its id."""
+def current_job(
+    jobs: list[Job], check_run_id: int | None, runner_name: str | None, job_id: str | None
+) -> Job | None:
+    """The job running this action: by its id (`job.check_run_id`) where given, else the unfinished
+    one on this runner, else the one named like its id in the workflow."""
+    if check_run_id is not None:
+        exact = [job for job in jobs if job.id == check_run_id]
+        if exact:
+            return exact[0]
     if runner_name:
         mine = [job for job in jobs if job.status != "completed" and job.runner_name == runner_name]
         if len(mine) == 1:
             return mine[0]
     named = [job for job in jobs if job_id and job.name == job_id]
     return named[0] if len(named) == 1 else None
-
-
-def count_consecutive_failures(
-    api: GitHubApi, run: WorkflowRun, *, run_id: int, branch: str, job_name: str | None, needed: int
-) -> int:
-    """Failed runs in a row of the same workflow (and job) on the same branch, this one included.
-
-    Counting stops at `needed`. A success ends the streak; cancelled and skipped runs are passed
-    over. With a job name, an earlier run counts by how that job ended in it, so another job's
-    failure does not count towards this job's alert.
-    """
-    workflow = run.workflow_id or api.workflow_of_run(run.repository, run_id)
-    # Newest first; later runs (a watched run's successors) and this run itself do not count.
-    earlier = [
-        past
-        for past in api.completed_runs(run.repository, workflow, branch, HISTORY_PAGE)
-        if past.run_id < run_id
-    ]
-    jobs_by_run: dict[int, list[Job]] = {}
-    if job_name:
-        # How this job ended in each failed run up to the first success, all asked for at once.
-        until_success = next(
-            (i for i, past in enumerate(earlier) if past.conclusion == "success"), len(earlier)
-        )
-        failed = [past.run_id for past in earlier[:until_success] if past.conclusion in FAILED_CONCLUSIONS]
-        jobs_by_run = api.jobs_of_runs(run.repository, failed[: needed - 1 + MAX_PASSED_OVER])
-    consecutive = 1
-    for past in earlier:
-        if consecutive >= needed:
-            break
-        conclusion = past.conclusion
-        if job_name and conclusion in FAILED_CONCLUSIONS:
-            if past.run_id not in jobs_by_run:
-                break  # the job was passed over too often to look further back
-            conclusion = _job_conclusion(jobs_by_run[past.run_id], job_name)
-        if conclusion in FAILED_CONCLUSIONS:
-            consecutive += 1
-        elif conclusion == "success":
-            break
-    return consecutive
-
-
-def _job_conclusion(jobs: list[Job], name: str) -> str | None:
-    conclusions = {job.conclusion for job in jobs if job.name == name and job.conclusion}
-    if failed := conclusions & FAILED_CONCLUSIONS:
-        return min(failed)  # any failed conclusion counts the same
-    return "success" if "success" in conclusions else None  # None: the job did not run then
 
 
 def _history_warning(reason: str, needed: int) -> str:

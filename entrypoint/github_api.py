@@ -29,6 +29,8 @@ MAX_PAGES = 5
 PER_PAGE = 100
 PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
+# The conclusions of a job or run that count as failed, everywhere in the action.
+FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 
 
 class GitHubUnavailable(Exception):
@@ -48,6 +50,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Job:
+    id: int | None  # the job's id, which is also its check run's id (${{ job.check_run_id }})
     name: str  # untrusted text
     status: str | None
     conclusion: str | None
@@ -58,8 +61,15 @@ class Job:
 
 @dataclass(frozen=True)
 class PastRun:
+    """Another run of the workflow, with what places it (the same fields as a `workflow_run` payload)."""
+
     run_id: int
     conclusion: str | None
+    run_number: int | None = None
+    event: str | None = None
+    head_branch: str | None = None
+    head_repository: str | None = None
+    url: str | None = None
 
 
 @dataclass
@@ -104,15 +114,34 @@ class GitHubApi:
             raise GitHubUnavailable("its answer had no workflow id", messages.GITHUB_FIX_NONE)
         return str(workflow_id)
 
-    def completed_runs(self, repository: str, workflow: str, branch: str, count: int) -> list[PastRun]:
-        """The latest completed runs of a workflow on a branch, newest first (one page)."""
+    def completed_runs(self, repository: str, workflow: str, branch: str | None, count: int) -> list[PastRun]:
+        """The latest completed runs of a workflow (on a branch, if given), newest first (one page).
+
+        GitHub's branch filter matches the head branch whatever repository it is in, so a fork's
+        `main` is listed with this repository's: the caller places each run by its own fields.
+        """
         path = f"/repos/{repository}/actions/workflows/{quote(workflow, safe='')}/runs"
-        params: dict[str, str | int] = {"branch": branch, "status": "completed", "per_page": count}
+        params: dict[str, str | int] = {"status": "completed", "per_page": count}
+        if branch:
+            params["branch"] = branch
         answer = self._get(self._url(path), params)[0]
         runs = []
         for item in answer.get("workflow_runs") or []:
             if isinstance(item, dict) and isinstance(item.get("id"), int):
-                runs.append(PastRun(item["id"], _text(item.get("conclusion"))))
+                head_repository = item.get("head_repository")
+                runs.append(
+                    PastRun(
+                        item["id"],
+                        _text(item.get("conclusion")),
+                        run_number=_int(item.get("run_number")),
+                        event=_text(item.get("event")),
+                        head_branch=_text(item.get("head_branch")),
+                        head_repository=_text(head_repository.get("full_name"))
+                        if isinstance(head_repository, dict)
+                        else None,
+                        url=_text(item.get("html_url")),
+                    )
+                )
         return runs
 
     # -- HTTP ------------------------------------------------------------------------------------------
@@ -229,6 +258,7 @@ def _job(item: dict[str, Any]) -> Job:
         if isinstance(step, dict)
     )
     return Job(
+        id=_int(item.get("id")),
         name=_text(item.get("name")) or "job",
         status=_text(item.get("status")),
         conclusion=_text(item.get("conclusion")),
@@ -240,3 +270,7 @@ def _job(item: dict[str, Any]) -> Job:
 
 def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

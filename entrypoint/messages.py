@@ -35,8 +35,45 @@ HINT_NETWORK = (
 )
 
 FAIL_ON_ERROR_OFF = "fail-on-error is false, so the step does not fail."
+RESOLVE_NOT_FATAL = (
+    "A resolve that was not delivered does not fail the step (fail-on-error is auto): the alert stays open "
+    "until a later green run resolves it."
+)
 
 SKIPPED_NOTICE_TITLE = "incident.io alert: nothing sent"
+
+# Which runs may alert (scope.py). Each says why nothing is sent and how to change that.
+OUT_OF_SCOPE = (
+    "This run is {origin}, which branches ({scope}) does not include, so nothing is sent. To alert for it "
+    "too, add {name} to branches."
+)
+OUT_OF_SCOPE_FORK = (
+    "This run is {origin}. Forks are out of scope unless branches lists them ({scope}), so nothing is "
+    "sent: a fork can neither page anyone nor resolve this repository's alerts. To alert for it, add "
+    "{name} (or *:* for every fork) to branches."
+)
+OUT_OF_SCOPE_UNVERIFIED = (
+    "This run cannot be told apart from a fork's ({reason}), so nothing is sent: it can neither page "
+    "anyone nor resolve this repository's alerts. To alert for such runs, add the step to the workflow "
+    "itself."
+)
+SECRETS_WITHHELD = (
+    "This run was triggered by {who}, and GitHub gives such runs no secrets, so api-token is empty and "
+    "nothing is sent. Runs that branches leaves out need no token at all."
+)
+JOB_STATUS_MISSING = (
+    "is empty, and in GitHub Actions the alert's status cannot be decided without it. With "
+    "uses: docker://, pass INCIDENT_IO_JOB_STATUS: ${{ job.status }} in the step's env (action.yml passes "
+    "it for you), or pass needs: ${{ toJSON(needs) }}, or set status"
+)
+NEWER_RUN_FAILED = (
+    "A newer run of {subject} failed (run #{number}: {url}), so this run's success does not resolve the "
+    "alert and nothing is sent."
+)
+GITHUB_MISSING_NEWER = (
+    "whether a newer run of {subject} failed could not be checked, and the alert is resolved because "
+    "this run passed"
+)
 DRY_RUN_MESSAGE = "Dry run: the alert was built and validated but not sent."
 SENT_MESSAGE = "incident.io accepted the {status} alert (HTTP {code})."
 INTERNAL_ERROR = (
@@ -60,12 +97,13 @@ def delivery_hint(status_code: int | None, host: str) -> str:
 # GitHub's API: it only adds detail, so its failures are warnings that say what was missing.
 GITHUB_NOT_GIVEN = "github-token is empty"
 GITHUB_FIX_UNAUTHORIZED = (
-    "Leave github-token at its default, ${{ github.token }}, or pass a token that can read Actions; "
-    "if the workflow sets `permissions:`, include `actions: read`."
+    "Leave github-token at its default, ${{ github.token }}, or pass a token that can read Actions, and "
+    "grant `actions: read` in the workflow's or job's `permissions:`."
 )
 GITHUB_FIX_PERMISSION = (
-    "The workflow or job sets `permissions:` without `actions: read`; add `actions: read` so the "
-    "github-token can read the run's jobs and earlier runs."
+    "Grant `actions: read` in the workflow's or job's `permissions:`: the default token of repositories "
+    "and organisations created since February 2023 cannot read Actions, and a `permissions:` block "
+    "without it takes it away."
 )
 GITHUB_FIX_NETWORK = "Check that the runner can reach GITHUB_API_URL (proxy, firewall)."
 GITHUB_FIX_NONE = "This usually passes by itself; nothing needs to change."

@@ -4,6 +4,10 @@ Each input is read from `INPUT_<NAME>` (what the runner sets from `with:`; hyphe
 `INPUT_API-TOKEN`), then from `INCIDENT_IO_<NAME>` (what action.yml's `runs.env` maps, what a job's
 `env:` may hold, and what a user sets with `docker run -e`). The first non-blank value wins; values
 are trimmed. Defaults live here and only here, in `Settings`.
+
+The two required inputs are checked apart from the others (`missing_required`): a run that sends
+nothing on purpose (a feature branch, a fork's pull request) must not fail for want of secrets it
+is never given.
 """
 
 from __future__ import annotations
@@ -64,10 +68,15 @@ INPUTS: tuple[Input, ...] = (
     Input("timeout-seconds"),
     Input("github-token", secret=True),
     Input("failures-before-alert"),
+    Input("branches"),
+    Input("needs"),
+    Input("on-cancelled"),
+    Input("check-run-id"),
 )
 INPUTS_BY_FIELD = {spec.field: spec for spec in INPUTS}
 
 JsonObject = dict[str, Any]
+JOB_RESULTS = ("success", "failure", "cancelled", "skipped")
 
 
 class Settings(BaseModel):
@@ -75,8 +84,8 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    api_token: SecretStr
-    alert_source_config_id: str
+    api_token: SecretStr | None = None  # required where something is sent: see missing_required
+    alert_source_config_id: str | None = None
     title: str | None = None
     description: str | None = None
     status: Literal["auto", "firing", "resolved"] = "auto"
@@ -87,15 +96,28 @@ class Settings(BaseModel):
     matrix: JsonObject | None = None
     api_url: str = DEFAULT_API_URL
     dry_run: bool = False
-    fail_on_error: bool = True
+    fail_on_error: Literal["auto", "true", "false"] = "auto"
     max_attempts: int = 5
     timeout_seconds: float = 10.0
     github_token: SecretStr | None = None
     failures_before_alert: int = 1
+    branches: tuple[str, ...] | None = None  # None: the repository's default branch
+    needs: dict[str, str] | None = None  # needed job id → its result, from ${{ toJSON(needs) }}
+    on_cancelled: Literal["skip", "fire"] = "skip"
+    check_run_id: int | None = None
 
     @property
     def alert_events_url(self) -> str:
-        return self.api_url + ALERT_EVENTS_PATH + self.alert_source_config_id
+        return self.api_url + ALERT_EVENTS_PATH + (self.alert_source_config_id or "")
+
+    def fails_step(self, status: str) -> bool:
+        """Whether an undelivered alert of this status fails the step.
+
+        `auto`: only a firing alert does; a resolve that did not arrive must not turn a green build red.
+        """
+        if self.fail_on_error == "auto":
+            return status != "resolved"
+        return self.fail_on_error == "true"
 
     # Every validator runs on the raw, trimmed string and raises ValueError with the sentence a
     # user sees after "Input 'name' (ENV_NAME) ...". pydantic gathers the failures of all fields.
@@ -193,13 +215,49 @@ class Settings(BaseModel):
             raise ValueError(f"must be an http(s) URL; got {_show(value)}")
         return value
 
-    @field_validator("dry_run", "fail_on_error", mode="before")
+    @field_validator("dry_run", mode="before")
     @classmethod
     def _boolean(cls, value: str) -> bool:
         lowered = value.lower()
         if lowered not in ("true", "false"):
             raise ValueError(f"must be true or false; got {_show(value)}")
         return lowered == "true"
+
+    @field_validator("fail_on_error", mode="before")
+    @classmethod
+    def _fail_on_error(cls, value: str) -> str:
+        lowered = value.lower()
+        if lowered not in ("auto", "true", "false"):
+            raise ValueError(f"must be auto, true or false; got {_show(value)}")
+        return lowered
+
+    @field_validator("on_cancelled", mode="before")
+    @classmethod
+    def _on_cancelled(cls, value: str) -> str:
+        lowered = value.lower()
+        if lowered not in ("skip", "fire"):
+            raise ValueError(f"must be skip or fire; got {_show(value)}")
+        return lowered
+
+    @field_validator("branches", mode="before")
+    @classmethod
+    def _branches(cls, value: str) -> tuple[str, ...]:
+        return parse_branches(value)
+
+    @field_validator("needs", mode="before")
+    @classmethod
+    def _needs(cls, value: str) -> dict[str, str] | None:
+        return parse_needs(value)
+
+    @field_validator("check_run_id", mode="before")
+    @classmethod
+    def _check_run_id(cls, value: str) -> int:
+        if not re.fullmatch(r"\d{1,20}", value) or int(value) == 0:
+            raise ValueError(
+                "must be the job's check run id, a whole number as ${{ job.check_run_id }} gives; "
+                f"got {_show(value)}"
+            )
+        return int(value)
 
     @field_validator("max_attempts", mode="before")
     @classmethod
@@ -239,9 +297,16 @@ class Problem:
 
 
 class InvalidSettings(Exception):
-    def __init__(self, problems: list[Problem]) -> None:
+    """Some inputs are invalid. `partial` holds the valid ones, the others left at their defaults."""
+
+    def __init__(self, problems: list[Problem], partial: Settings) -> None:
         super().__init__("; ".join(str(problem) for problem in problems))
         self.problems = problems
+        self.partial = partial
+
+
+def in_input_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda problem: INPUTS.index(problem.input))
 
 
 def raw_inputs(environ: Mapping[str, str]) -> dict[str, str]:
@@ -281,13 +346,12 @@ def secret_values(environ: Mapping[str, str]) -> list[str]:
 
 
 def read_settings(environ: Mapping[str, str]) -> Settings:
-    """Build the settings from the environment or raise InvalidSettings listing every problem."""
+    """Build the settings from the environment or raise InvalidSettings listing every invalid input.
+
+    The required inputs are not checked here; see `missing_required`.
+    """
     raw = raw_inputs(environ)
-    problems = [
-        Problem(spec, "is required and was not set" + _where_to_set(spec))
-        for spec in INPUTS
-        if spec.required and spec.field not in raw
-    ]
+    problems = []
     if not environ.get("GITHUB_REPOSITORY", "").strip():
         # Outside a workflow run there is nothing to derive these from.
         for field in ("title", "deduplication_key"):
@@ -298,21 +362,80 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
                         "is required outside GitHub Actions (there is no workflow run to derive it from)",
                     )
                 )
-    settings: Settings | None = None
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
+        invalid = set()
         for error in exc.errors(include_input=False, include_url=False):
             field = str(error["loc"][0]) if error["loc"] else ""
             spec = INPUTS_BY_FIELD.get(field)
-            if spec is None or (spec.required and field not in raw):
-                continue  # reported above with a better sentence
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(Problem(spec, message))
-    if problems or settings is None:
-        problems.sort(key=lambda problem: INPUTS.index(problem.input))
-        raise InvalidSettings(problems)
+            if spec is not None:
+                invalid.add(field)
+                problems.append(Problem(spec, str(error["msg"]).removeprefix("Value error, ")))
+        # The valid inputs still decide what a run would do (is it in scope?), so keep them.
+        settings = Settings.model_validate({k: v for k, v in raw.items() if k not in invalid})
+    if problems:
+        raise InvalidSettings(in_input_order(problems), settings)
     return settings
+
+
+def missing_required(settings: Settings, reported: list[Problem] | None = None) -> list[Problem]:
+    """The required inputs that are not set: an error wherever an alert would be sent.
+
+    An input already `reported` as invalid is not reported again as missing.
+    """
+    known = {problem.input for problem in reported or []}
+    missing = []
+    if settings.api_token is None:
+        missing.append(INPUTS_BY_FIELD["api_token"])
+    if settings.alert_source_config_id is None:
+        missing.append(INPUTS_BY_FIELD["alert_source_config_id"])
+    return [
+        Problem(spec, "is required and was not set" + _where_to_set(spec))
+        for spec in missing
+        if spec not in known
+    ]
+
+
+def parse_branches(text: str) -> tuple[str, ...]:
+    """`branches`: comma- or newline-separated shell-style patterns (`main`, `release/*`, `owner:branch`)."""
+    patterns = tuple(part.strip() for part in re.split(r"[,\n]", text) if part.strip())
+    allowed = (
+        "must be comma- or newline-separated branch patterns such as main, release/*, * (every branch of "
+        "this repository), merge-queue/main, or owner:branch and *:* for forks"
+    )
+    if not patterns:
+        raise ValueError(allowed)
+    for pattern in patterns:
+        if any(char.isspace() for char in pattern):
+            raise ValueError(f"{allowed}; {_show(pattern)} has a space in it")
+        if pattern.startswith("!"):
+            raise ValueError(f"{allowed}; a pattern cannot be negated ({_show(pattern)})")
+        owner, colon, branch = pattern.partition(":")
+        if colon and (not owner or not branch or ":" in branch):
+            raise ValueError(f"{allowed}; {_show(pattern)} is not owner:branch")
+    return patterns
+
+
+def parse_needs(text: str) -> dict[str, str] | None:
+    """`needs`: what ${{ toJSON(needs) }} gives, read down to each needed job's result."""
+    allowed = (
+        "must be ${{ toJSON(needs) }}: a JSON object naming each needed job with its result "
+        "(success, failure, cancelled or skipped)"
+    )
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise ValueError(f"{allowed}; it is not valid JSON") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{allowed}; it is not an object")
+    results = {}
+    for job, value in parsed.items():
+        result = value.get("result") if isinstance(value, dict) else None
+        if result not in JOB_RESULTS:
+            raise ValueError(f"{allowed}; job {_show(str(job))} has no such result")
+        results[str(job)] = str(result)
+    return results or None  # {}: a job without needs
 
 
 def parse_metadata(text: str) -> JsonObject:

@@ -7,6 +7,10 @@ Two cases:
   `check_run`, `deployment_status`): the alert is about that watched run, its workflow, branch,
   commit, URL and conclusion, not about the watcher.
 
+Each run also knows its origin: where the code under test came from (a branch of this repository, a
+fork, the merge queue, a tag). The origin decides which runs may alert (`branches`) and what the
+deduplication key is made of, so a fork's branch named `main` can never stand for this repository's.
+
 Only the fields named here are read from the payload; nothing else of it reaches an alert.
 """
 
@@ -17,11 +21,92 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_SERVER_URL = "https://github.com"
 DEFAULT_API_URL = "https://api.github.com"
 WATCHED_EVENTS = ("workflow_run", "check_suite", "check_run", "deployment_status")
+DEPENDABOT = "dependabot[bot]"
+# The branch GitHub's merge queue creates for each entry: gh-readonly-queue/<target>/pr-<number>-<sha>.
+MERGE_QUEUE_BRANCH = re.compile(r"gh-readonly-queue/(.+)/pr-\d+-[0-9a-f]+")
+
+PLACED_KINDS = ("branch", "fork", "merge-queue", "tag")  # the origins that name a branch or tag
+OriginKind = Literal["branch", "fork", "merge-queue", "tag", "deployment", "unverified", "unknown"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the code a run tested came from.
+
+    - branch: a branch of this repository (`name`); pull requests from this repository are their head branch;
+    - fork: a branch (`name`) of someone else's repository (`owner`), through a pull request;
+    - merge-queue: an entry of the merge queue of the target branch `name`;
+    - tag: the tag `name` (release workflows);
+    - deployment: a deployment, about its environment rather than a ref;
+    - unverified: a run whose source cannot be told apart from a fork's (`reason` says why);
+    - unknown: nothing says (no ref at all); treated as this repository's, so no alert is lost.
+    """
+
+    kind: OriginKind
+    name: str | None = None
+    owner: str | None = None
+    reason: str = ""
+
+    @property
+    def scope_name(self) -> str | None:
+        """What the `branches` patterns are matched against: `main`, `owner:branch`, `merge-queue/main`."""
+        if self.kind == "branch":
+            return self.name
+        if self.kind == "fork":
+            return f"{self.owner}:{self.name}"
+        if self.kind == "merge-queue":
+            return f"merge-queue/{self.name}"
+        return None
+
+    @property
+    def where(self) -> str:
+        """How titles and notices place it: `on main`, `in the merge queue of main`, `for tag v1.2.0`."""
+        if self.kind == "branch" and self.name:
+            return f"on {self.name}"
+        if self.kind == "fork":
+            return f"on {self.owner}:{self.name} (a fork)"
+        if self.kind == "merge-queue":
+            return f"in the merge queue of {self.name}"
+        if self.kind == "tag":
+            return f"for tag {self.name}"
+        return ""
+
+
+def origin_of_actions_run(
+    event: str | None, head_branch: str | None, head_repository: str | None, repository: str
+) -> Origin:
+    """The origin of a GitHub Actions run as GitHub's API and `workflow_run` payloads describe it.
+
+    One function for the watched run and for the earlier runs compared with it, so that both are
+    placed the same way.
+    """
+    if event == "pull_request_target":
+        # Such runs test the base branch's workflow for someone's pull request: their head_branch and
+        # head_sha are the base's, so they cannot be told apart from the base branch's own runs.
+        return Origin("unverified", reason="it ran for a pull request (pull_request_target)")
+    if head_repository and head_repository.lower() != repository.lower():
+        owner = head_repository.split("/", 1)[0]
+        return Origin("fork", head_branch or "", owner)
+    if not head_branch:
+        # As for a fork's check suite, whose head branch GitHub leaves out.
+        return Origin("unverified", reason="GitHub gave no head branch for it, as it does for a fork's")
+    if head_repository is None and event and event.startswith("pull_request"):
+        return Origin("unverified", reason="GitHub did not say which repository its pull request came from")
+    if event == "release":
+        return Origin("tag", head_branch)
+    return branch_origin(head_branch)
+
+
+def branch_origin(branch: str) -> Origin:
+    """A branch of this repository; the merge queue's own branches are its entries' runs."""
+    if queue := MERGE_QUEUE_BRANCH.fullmatch(branch):
+        return Origin("merge-queue", queue.group(1))
+    return Origin("branch", branch)
 
 
 @dataclass(frozen=True)
@@ -77,9 +162,34 @@ class WorkflowRun:
     pull_request: PullRequest | None
     watched: Watched | None = None
     key_scope: str = "github-actions"  # what kind of thing the deduplication key names
-    workflow_id: str | None = None  # for GitHub's API: the file name (`ci.yml`) or the numeric id
+    workflow_id: str | None = None  # the workflow's numeric id, where the payload gives it
     api_url: str = DEFAULT_API_URL  # GitHub's REST API for this server (GITHUB_API_URL)
     runner_name: str | None = None  # the runner running this step (RUNNER_NAME), to find its job
+    origin: Origin = Origin("unknown")
+    workflow_file: str | None = None  # `ci.yml`: names the workflow in keys (display names can repeat)
+    default_branch: str | None = None  # this repository's, from the event payload
+    by_dependabot: bool = False  # Dependabot's runs get no Actions secrets
+
+    @property
+    def api_workflow(self) -> str | None:
+        """The workflow as GitHub's API takes it: its id or its file name."""
+        return self.workflow_id or self.workflow_file
+
+    @property
+    def key_name(self) -> str:
+        """The workflow as the deduplication key names it: its file where known, else its name."""
+        return self.workflow_file or self.workflow
+
+    @property
+    def secrets_withheld(self) -> bool:
+        """GitHub gives this run no secrets: a pull request from a fork, or a run triggered by Dependabot.
+
+        A watched run's watcher runs in this repository with its secrets, whatever it watches.
+        """
+        if self.watched is not None:
+            return False
+        from_fork = self.origin.kind == "fork" and self.event_name != "pull_request_target"
+        return from_fork or self.by_dependabot
 
     @property
     def sha(self) -> str | None:
@@ -105,6 +215,7 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
     if not repository:
         return RunReading(None, [])
     payload, warnings = _read_event(env.get("GITHUB_EVENT_PATH", ""))
+    default_branch = _default_branch(payload, repository)
     server_url = (env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
     event_name = env.get("GITHUB_EVENT_NAME") or None
     api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
@@ -112,15 +223,28 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
     if event_name in WATCHED_EVENTS and payload:
         watched = _WATCHED_READERS[event_name](payload, server_url, repository)
         if watched is not None:
-            return RunReading(
-                dataclasses.replace(watched, api_url=api_url, runner_name=runner_name), warnings
+            watched = dataclasses.replace(
+                watched, api_url=api_url, runner_name=runner_name, default_branch=default_branch
             )
+            return RunReading(watched, warnings)
         warnings.append(
             f"The {event_name} event file has no {event_name} object, so the alert is about this "
             "run instead of the one it watches."
         )
     current = _current_run(env, payload, server_url, repository, event_name)
-    return RunReading(dataclasses.replace(current, api_url=api_url, runner_name=runner_name), warnings)
+    current = dataclasses.replace(
+        current, api_url=api_url, runner_name=runner_name, default_branch=default_branch
+    )
+    return RunReading(current, warnings)
+
+
+def _default_branch(payload: Mapping[str, Any], repository: str) -> str | None:
+    """This repository's default branch, from the payload's repository when it is this repository."""
+    repo = _dict(payload.get("repository"))
+    name = _str(repo.get("full_name"))
+    if name is None or name.lower() != repository.lower():
+        return None  # another repository's (or none): its default branch says nothing about ours
+    return _str(repo.get("default_branch"))
 
 
 def _read_event(path: str) -> tuple[dict[str, Any], list[str]]:
@@ -165,13 +289,15 @@ def _current_run(
     head_commit = _dict(payload.get("head_commit"))
     message = _str(head_commit.get("message")) if head_commit.get("id") == sha else None
     commit = Commit(sha, f"{repo_url}/commit/{sha}", message) if sha else None
+    origin = _origin_of_current_run(env, payload, event_name)
+    actors = {env.get("GITHUB_ACTOR"), env.get("GITHUB_TRIGGERING_ACTOR"), _login(pull.get("user"))}
     return WorkflowRun(
         server_url=server_url,
         repository=repository,
         workflow=env.get("GITHUB_WORKFLOW") or "workflow",
         job=env.get("GITHUB_JOB") or None,
         ref=env.get("GITHUB_REF") or None,
-        branch=_branch_of_current_run(env, payload, event_name),
+        branch=origin.name if origin.kind in PLACED_KINDS else None,
         event_name=event_name,
         run_id=run_id,
         run_number=_int(env.get("GITHUB_RUN_NUMBER")),
@@ -180,7 +306,9 @@ def _current_run(
         actor=env.get("GITHUB_TRIGGERING_ACTOR") or env.get("GITHUB_ACTOR") or None,
         commit=commit,
         pull_request=pull_request,
-        workflow_id=_workflow_file(env.get("GITHUB_WORKFLOW_REF", "")),
+        origin=origin,
+        workflow_file=_workflow_file(env.get("GITHUB_WORKFLOW_REF", "")),
+        by_dependabot=DEPENDABOT in actors,
     )
 
 
@@ -190,20 +318,47 @@ def _workflow_file(workflow_ref: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _branch_of_current_run(
+def _file_name(path: str | None) -> str | None:
+    """`ci.yml` from a watched run's path `.github/workflows/ci.yml` (GHES may add `@ref`)."""
+    match = re.fullmatch(r"\.github/workflows/([^/@]+)(@.*)?", path or "")
+    return match.group(1) if match else None
+
+
+def _origin_of_current_run(
     env: Mapping[str, str], payload: Mapping[str, Any], event_name: str | None
-) -> str | None:
-    # A pull request's runs are about its head branch (GITHUB_REF is refs/pull/N/merge).
-    if env.get("GITHUB_HEAD_REF"):
-        return env["GITHUB_HEAD_REF"]
+) -> Origin:
+    ref = env.get("GITHUB_REF", "")
+    if event_name and event_name.startswith("pull_request"):
+        return _origin_of_pull_request(env, _dict(payload.get("pull_request")))
     if event_name == "merge_group":
-        # Each queue entry has its own gh-readonly-queue/... ref; the alert is about the target.
         base = _str(_dict(payload.get("merge_group")).get("base_ref"))
         if base:
-            return _short_ref(base)
+            return Origin("merge-queue", _short_ref(base))
+    if ref.startswith("refs/tags/") or env.get("GITHUB_REF_TYPE") == "tag":
+        return Origin("tag", env.get("GITHUB_REF_NAME") or _short_ref(ref))
+    if ref.startswith("refs/heads/"):
+        return branch_origin(_short_ref(ref))  # `on: push` workflows run on the queue's branches too
     if env.get("GITHUB_REF_NAME"):
-        return env["GITHUB_REF_NAME"]
-    return _short_ref(env.get("GITHUB_REF", "")) or None
+        return Origin("branch", env["GITHUB_REF_NAME"])
+    return Origin("unknown")
+
+
+def _origin_of_pull_request(env: Mapping[str, str], pull: Mapping[str, Any]) -> Origin:
+    """A pull request's run is about its head branch: of this repository, or of a fork."""
+    head, base = _dict(pull.get("head")), _dict(pull.get("base"))
+    branch = env.get("GITHUB_HEAD_REF") or _str(head.get("ref"))
+    if not pull or not branch:
+        return Origin("unverified", reason="the event file does not say where the pull request came from")
+    head_repo = _str(_dict(head.get("repo")).get("full_name"))
+    base_repo = _str(_dict(base.get("repo")).get("full_name"))
+    if head_repo is None:
+        # The fork was deleted: GitHub sends `head.repo: null`; its owner is still in the label.
+        label = _str(head.get("label")) or ""
+        owner = label.split(":", 1)[0] if ":" in label else _login(head.get("user"))
+        return Origin("fork", branch, owner or "unknown")
+    if base_repo is not None and head_repo.lower() != base_repo.lower():
+        return Origin("fork", branch, head_repo.split("/", 1)[0])
+    return Origin("branch", branch)
 
 
 # -- watched runs ------------------------------------------------------------------------------------
@@ -224,14 +379,21 @@ def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repositor
     run_id = _int(run.get("id"))
     sha = _str(run.get("head_sha"))
     head_commit = _dict(run.get("head_commit"))
+    event = _str(run.get("event"))
+    origin = origin_of_actions_run(
+        event,
+        _str(run.get("head_branch")),
+        _str(_dict(run.get("head_repository")).get("full_name")),
+        repository,
+    )
     return WorkflowRun(
         server_url=server_url,
         repository=repository,
         workflow=workflow,
         job=None,
         ref=None,
-        branch=_str(run.get("head_branch")),
-        event_name=_str(run.get("event")),
+        branch=origin.name if origin.kind in PLACED_KINDS else _str(run.get("head_branch")),
+        event_name=event,
         run_id=run_id,
         run_number=_int(run.get("run_number")),
         run_attempt=_int(run.get("run_attempt")),
@@ -241,6 +403,8 @@ def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repositor
         pull_request=_first_pull_request(run.get("pull_requests"), repo_url),
         watched=Watched("workflow_run", _str(run.get("status")) == "completed", _str(run.get("conclusion"))),
         workflow_id=str(number) if (number := _int(run.get("workflow_id"))) else None,
+        origin=origin,
+        workflow_file=_file_name(_str(run.get("path"))),
     )
 
 
@@ -256,6 +420,7 @@ def _watched_check(
     name = app if kind == "check_suite" else f"{app} / {_str(check.get('name')) or 'check'}"
     sha = _str(check.get("head_sha"))
     check_id = _int(check.get("id"))
+    origin = origin_of_actions_run(kind, _str(suite.get("head_branch")), None, repository)
     if kind == "check_run":
         url = _str(check.get("html_url")) or (f"{repo_url}/runs/{check_id}" if check_id else None)
     else:
@@ -266,7 +431,7 @@ def _watched_check(
         workflow=name,
         job=None,
         ref=None,
-        branch=_str(suite.get("head_branch")),
+        branch=origin.name,
         event_name=kind,
         run_id=check_id,
         run_number=None,
@@ -279,6 +444,7 @@ def _watched_check(
         pull_request=_first_pull_request(check.get("pull_requests"), repo_url),
         watched=Watched(kind, _str(check.get("status")) == "completed", _str(check.get("conclusion"))),
         key_scope=f"github-{kind.replace('_', '-')}",
+        origin=origin,
     )
 
 
@@ -310,6 +476,7 @@ def _watched_deployment(payload: Mapping[str, Any], server_url: str, repository:
         pull_request=None,
         watched=Watched("deployment_status", state in ("success", "failure", "error", "inactive"), state),
         key_scope="github-deployment",
+        origin=Origin("deployment", environment),
     )
 
 

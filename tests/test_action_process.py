@@ -50,7 +50,7 @@ def test_failed_job_fires_an_alert_and_outputs_say_so(
     assert_valid_body(body)
     assert body["status"] == "firing"
     assert body["title"] == "CI / test on main in octo-org/octo-repo"
-    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     assert body["source_url"] == "https://github.com/octo-org/octo-repo/actions/runs/1658821493"
     assert body["metadata"]["conclusion"] == "failure"
     assert set(result.outputs) == OUTPUT_NAMES
@@ -93,7 +93,7 @@ def test_cancelled_job_sends_nothing_and_says_why(
     assert stand_in.received == []
     assert result.outputs["status"] == "skipped"
     assert result.outputs["sent"] == "false"
-    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     notices = result.annotations("notice")
     assert len(notices) == 1 and "cancelled" in notices[0].data
 
@@ -107,7 +107,7 @@ def test_matrix_jobs_get_their_own_alert_whatever_the_key_order(
 
     keys = [body["deduplication_key"] for body in stand_in.bodies()]
     assert keys[0] == keys[1] != keys[2]
-    assert keys[0] == "github-actions:octo-org/octo-repo:CI:test[os=ubuntu-latest,python=3.12]:main"
+    assert keys[0] == "github-actions:octo-org/octo-repo:ci.yml:test[os=ubuntu-latest,python=3.12]:main"
 
 
 def test_dry_run_sends_nothing_and_shows_the_body(
@@ -294,7 +294,7 @@ def test_watched_workflow_run_is_what_the_alert_is_about(
     body = stand_in.bodies()[0]
     assert_valid_body(body)
     assert body["status"] == "firing"  # the watched run failed, though the watcher job succeeded
-    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:test:master"
+    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:test.yml:master"
     assert body["source_url"] == "https://github.com/octo-org/octo-repo/actions/runs/289782451"
     assert body["metadata"]["workflow"] == "test"
     assert body["metadata"]["pull_request_number"] == 2

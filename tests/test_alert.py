@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from typing import Any
 
 import pytest
@@ -10,7 +12,9 @@ import pytest
 from entrypoint.alert import MAX_BODY_BYTES, Alert, AlertTooLarge, Skip, build_alert, decide_status
 from entrypoint.settings import read_settings
 from entrypoint.workflow_run import Watched, WorkflowRun, read_workflow_run
+from tests.support import layouts
 from tests.support.actions_runner import default_github_env
+from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 
 INPUTS = {"INPUT_API-TOKEN": "t", "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66"}
@@ -125,7 +129,7 @@ def test_key_is_stable_across_runs_attempts_commits_and_status(env: dict[str, st
     "env",
     [
         {"GITHUB_REPOSITORY": "octo-org/other"},
-        {"GITHUB_WORKFLOW": "Nightly"},
+        {"GITHUB_WORKFLOW_REF": "octo-org/octo-repo/.github/workflows/nightly.yml@refs/heads/main"},
         {"GITHUB_JOB": "lint"},
         {"GITHUB_REF_NAME": "release", "GITHUB_REF": "refs/heads/release"},
         {"matrix": '{"os": "ubuntu"}'},
@@ -136,30 +140,105 @@ def test_key_differs_when_what_it_names_differs(env: dict[str, str]) -> None:
 
 
 def test_key_is_readable_and_matrix_order_does_not_matter() -> None:
-    assert BASE_KEY == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert BASE_KEY == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     one = key_for(matrix='{"python": "3.12", "os": "ubuntu-latest", "include": {"x": [1, 2]}}')
     two = key_for(matrix='{"include": {"x": [1, 2]}, "os": "ubuntu-latest", "python": "3.12"}')
     assert one == two
     assert "os=ubuntu-latest" in one
 
 
+def workflow_ref(file: str) -> str:
+    return f"octo-org/octo-repo/.github/workflows/{file}@refs/heads/main"
+
+
+def test_two_workflows_named_alike_have_keys_of_their_own() -> None:
+    ci = key_for(GITHUB_WORKFLOW="CI", GITHUB_WORKFLOW_REF=workflow_ref("ci.yml"))
+    other_ci = key_for(GITHUB_WORKFLOW="CI", GITHUB_WORKFLOW_REF=workflow_ref("ci-windows.yml"))
+    renamed = key_for(GITHUB_WORKFLOW="Tests", GITHUB_WORKFLOW_REF=workflow_ref("ci.yml"))
+    assert ci != other_ci
+    assert ci == renamed  # renaming a workflow does not orphan its open alert
+    # Without GITHUB_WORKFLOW_REF (older GHES) the display name stands in.
+    assert key_for(GITHUB_WORKFLOW_REF="") == "github-actions:octo-org/octo-repo:CI:test:main"
+
+
 def test_parts_cannot_run_into_each_other() -> None:
-    assert key_for(GITHUB_WORKFLOW="a:b", GITHUB_JOB="c") != key_for(GITHUB_WORKFLOW="a", GITHUB_JOB="b:c")
+    one = key_for(GITHUB_WORKFLOW_REF=workflow_ref("a:b"), GITHUB_JOB="c")
+    two = key_for(GITHUB_WORKFLOW_REF=workflow_ref("a"), GITHUB_JOB="b:c")
+    assert one != two
 
 
 def test_very_long_keys_are_bounded_and_still_distinct() -> None:
-    one = key_for(GITHUB_WORKFLOW="w" * 300 + "1")
-    two = key_for(GITHUB_WORKFLOW="w" * 300 + "2")
+    one = key_for(GITHUB_JOB="j" * 300 + "1")
+    two = key_for(GITHUB_JOB="j" * 300 + "2")
     assert len(one) <= 200 and len(two) <= 200 and one != two
 
 
-def test_pull_request_runs_are_keyed_by_head_branch() -> None:
-    env = {
-        "GITHUB_EVENT_NAME": "pull_request",
-        "GITHUB_REF": "refs/pull/5/merge",
-        "GITHUB_REF_NAME": "5/merge",
-    }
-    assert key_for(**env, GITHUB_HEAD_REF="feature") == "github-actions:octo-org/octo-repo:CI:test:feature"
+def layout_key(layout: Layout, **inputs: str) -> str:
+    built = layout_alert(layout, **inputs)
+    assert isinstance(built, Alert)
+    return built.deduplication_key
+
+
+def layout_alert(layout: Layout, **inputs: str) -> Alert | Skip:
+    environ = {**layout.github_env, **INPUTS, "GITHUB_EVENT_PATH": "", "INPUT_JOB-STATUS": "failure"}
+    environ |= {"INPUT_" + name.replace("_", "-").upper(): value for name, value in inputs.items()}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(layout.event, file)
+    environ["GITHUB_EVENT_PATH"] = file.name
+    try:
+        return build_alert(read_settings(environ), read_workflow_run(environ).run)
+    finally:
+        os.unlink(file.name)
+
+
+REPO = "octo-org/octo-repo"
+
+
+@pytest.mark.parametrize(
+    ("layout", "key"),
+    [
+        (layouts.push(), f"github-actions:{REPO}:ci.yml:test:main"),
+        (layouts.pull_request("feature"), f"github-actions:{REPO}:ci.yml:test:feature"),
+        # A fork's branch, even one named main, has a key of its own kind that carries its owner.
+        (
+            layouts.pull_request("main", fork_owner="someone"),
+            f"github-actions-fork:{REPO}:ci.yml:test:someone/main",
+        ),
+        (
+            layouts.pull_request("main", fork_owner="someone", event_name="pull_request_target"),
+            f"github-actions-fork:{REPO}:ci.yml:test:someone/main",
+        ),
+        (layouts.merge_group("main"), f"github-actions-merge-queue:{REPO}:ci.yml:test:main"),
+        # Every tag shares one key per workflow and job: the next good release resolves a bad one's alert.
+        (layouts.tag_push("v1.2.0"), f"github-actions-tag:{REPO}:release.yml:publish"),
+        (layouts.tag_push("v1.2.1"), f"github-actions-tag:{REPO}:release.yml:publish"),
+        (layouts.watched_run(head_branch="main"), f"github-actions:{REPO}:ci.yml:main"),
+        (
+            layouts.watched_run(head_branch="main", fork_owner="someone", event="pull_request"),
+            f"github-actions-fork:{REPO}:ci.yml:someone/main",
+        ),
+        (
+            layouts.watched_run(head_branch="gh-readonly-queue/main/pr-7-0123abc", event="merge_group"),
+            f"github-actions-merge-queue:{REPO}:ci.yml:main",
+        ),
+    ],
+)
+def test_keys_by_origin(layout: Layout, key: str) -> None:
+    assert layout_key(layout, branches="*, *:*") == key
+
+
+def test_titles_say_where_the_run_came_from() -> None:
+    def title(layout: Layout) -> str:
+        built = layout_alert(layout, branches="*, *:*")
+        assert isinstance(built, Alert)
+        return built.title
+
+    assert title(layouts.push()) == "CI / test on main in octo-org/octo-repo"
+    assert title(layouts.pull_request("main", fork_owner="someone")) == (
+        "CI / test on someone:main (a fork) in octo-org/octo-repo"
+    )
+    assert title(layouts.merge_group()) == "CI / test in the merge queue of main in octo-org/octo-repo"
+    assert title(layouts.tag_push("v1.2.0")) == "Release / publish for tag v1.2.0 in octo-org/octo-repo"
 
 
 def test_title_is_one_line_and_the_same_for_both_statuses() -> None:
@@ -174,8 +253,8 @@ def test_metadata_keys() -> None:
     built = alert_for(job_status="failure", matrix='{"os": "ubuntu"}')
     assert isinstance(built, Alert)
     assert set(built.metadata) == {
-        "repository", "workflow", "job", "ref", "branch", "sha", "run_id", "run_number", "run_attempt",
-        "run_url", "actor", "event_name", "server_url", "conclusion", "matrix",
+        "repository", "workflow", "workflow_file", "job", "ref", "branch", "sha", "run_id", "run_number",
+        "run_attempt", "run_url", "actor", "event_name", "server_url", "conclusion", "matrix",
     }  # fmt: skip
     assert all(isinstance(value, (str, int)) for value in built.metadata.values())  # flat
     assert "ACTIONS_RUNTIME_TOKEN" not in json.dumps(built.body())

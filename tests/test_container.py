@@ -32,7 +32,7 @@ def test_alert_arrives_and_outputs_reach_the_runner(
     assert_valid_body(body)
     assert body["status"] == "firing"
     assert result.outputs["sent"] == "true"
-    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     assert json.loads(result.outputs["payload"]) == body
     assert "Alert sent (firing)" in result.summary
     assert result.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"

@@ -46,7 +46,7 @@ def test_every_input_is_documented_with_its_variable_and_default() -> None:
 
 def test_action_yml_has_no_python_defaults_except_runner_contexts() -> None:
     with_defaults = {name for name, spec in ACTION["inputs"].items() if "default" in spec}
-    assert with_defaults == {"job-status", "matrix", "github-token"}
+    assert with_defaults == {"job-status", "matrix", "github-token", "check-run-id"}
 
 
 def test_every_input_is_mapped_in_runs_env_and_read_by_the_settings() -> None:
@@ -64,9 +64,12 @@ def test_every_documented_metadata_key_is_produced(key: str) -> None:
     run = WorkflowRun(
         "https://github.com", "o/r", "CI", "test", "refs/heads/main", "main", "push", 1, 2, 3,
         "https://github.com/o/r/actions/runs/1", "me", Commit("a" * 40, "u", "m"), PullRequest(4, "u"),
+        workflow_file="ci.yml",
     )  # fmt: skip
     failures = Failures((FailedJob("test", None, ("Run tests",)),), consecutive=3)
-    produced = default_metadata(run, {"os": "ubuntu"}, "failure") | failure_metadata(failures, 3)
+    needs = '{"build": {"result": "failure"}, "lint": {"result": "success"}}'
+    settings = Settings.model_validate({"matrix": '{"os": "ubuntu"}', "needs": needs})
+    produced = default_metadata(run, settings, "failure") | failure_metadata(failures, 3)
     documented = set(table_rows("Metadata"))
     assert key in produced
     assert set(produced) == documented

@@ -68,14 +68,19 @@ def test_429_retry_after_http_date_waits_until_then(
 def test_429_with_only_the_body_rate_limit(
     stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    reset = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The body gives a whole second, so the wait asked for is 2 s to 3 s from now, less the time the
+    # step takes to start and send; the second attempt must come no earlier than that and not much later.
+    reset_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
+    reset = reset_at.strftime("%Y-%m-%dT%H:%M:%SZ")
     limited = error_body(429, "rate_limit_reached", "Rate limit", rate_limit={"retry_after": reset})
     stand_in.script(Reply(429, limited))
     result = run_step(files, with_)
 
     assert result.returncode == 0, result.log
     (gap,) = gaps(stand_in)
-    assert 1.0 <= gap <= 2.6
+    retried_at = datetime.now(UTC) - timedelta(seconds=time.monotonic() - stand_in.received[1].at)
+    assert retried_at >= reset_at - timedelta(seconds=0.05)  # not before the reset
+    assert 1.0 <= gap <= 3.6
 
 
 def test_always_502_html_gives_up_after_max_attempts(
@@ -188,5 +193,5 @@ def test_2xx_with_an_empty_or_unexpected_body_is_success(
 
     assert result.returncode == 0, result.log
     assert_outputs_written(result, "true")
-    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     assert TOKEN not in result.output_file

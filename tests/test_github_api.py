@@ -38,6 +38,7 @@ from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.schema import assert_valid_body
 
 RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
+RUN_NUMBER = int(default_github_env()["GITHUB_RUN_NUMBER"])
 THIS_RUNNER = default_github_env()["RUNNER_NAME"]
 GITHUB_WARNING = "incident.io alert: less detail from GitHub"
 
@@ -57,7 +58,7 @@ def run_against(
 
 def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> None:
     """The run the step is in: attempt 1 of RUN_ID, with this job still in progress on this runner."""
-    github.add_run(FakeRun(RUN_ID, None, status="in_progress"), jobs=list(jobs))
+    github.add_run(FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER), jobs=list(jobs))
 
 
 def running_test_job(*steps: dict[str, Any]) -> dict[str, Any]:
@@ -193,7 +194,7 @@ def test_the_first_failures_are_held_back_with_a_notice(
     assert notice.data.startswith("2 of 3 consecutive failures of CI / test on main")
     assert result.outputs["status"] == "skipped"
     assert result.outputs["sent"] == "false"
-    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:CI:test:main"
+    assert result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     assert "2 of 3 consecutive failures" in result.summary
     runs_request = next(r for r in github.received if "/workflows/" in r.path)
     assert runs_request.path.startswith("/repos/octo-org/octo-repo/actions/workflows/ci.yml/runs?")
@@ -290,14 +291,17 @@ def test_another_jobs_failures_do_not_count_towards_this_job(
     assert result.annotations("notice")[0].data.startswith("1 of 2 consecutive failures of CI / test on main")
 
 
-def test_a_success_always_resolves_without_asking_github(
+def test_a_success_resolves_after_one_look_for_newer_runs(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
+    github.history("failure", "failure")  # failures-before-alert never holds back a resolve
     result = run_against(github, files, {**with_, "failures-before-alert": "20"}, job_status="success")
 
     assert result.returncode == 0, result.log
     assert stand_in.bodies()[0]["status"] == "resolved"
-    assert github.received == []
+    assert result.annotations("warning") == []
+    (request,) = github.received  # no newer run: this job's jobs and others' are not asked for
+    assert request.path.startswith("/repos/octo-org/octo-repo/actions/workflows/ci.yml/runs?")
 
 
 # -- when GitHub's API cannot help ----------------------------------------------------------------------

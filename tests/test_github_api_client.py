@@ -20,12 +20,13 @@ def api(clock: list[float] | None = None) -> GitHubApi:
 @responses.activate
 def test_jobs_are_read_with_the_token_from_the_enterprise_api_url() -> None:
     responses.get(
-        JOBS, json={"total_count": 1, "jobs": [{"name": "lint", "conclusion": "failure", "steps": []}]}
+        JOBS,
+        json={"total_count": 1, "jobs": [{"id": 77, "name": "lint", "conclusion": "failure", "steps": []}]},
     )
 
     (read,) = api().jobs_of_attempt("o/r", 5, 2)
 
-    assert read == Job("lint", None, "failure", None, None, ())
+    assert read == Job(77, "lint", None, "failure", None, None, ())
     request = responses.calls[0].request
     assert request.headers["Authorization"] == "Bearer ghs_secret"
     assert request.headers["Accept"] == "application/vnd.github+json"
@@ -83,11 +84,19 @@ def test_an_answer_that_is_not_json_is_unavailable() -> None:
 
 def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
     jobs = [
-        Job("ok", "completed", "success", None, None, (Step("a", "completed", "success"),)),
-        Job("timed out", "completed", "timed_out", "https://x/1", None, ()),
-        Job("running", "in_progress", None, "javascript:alert(1)", "r", (Step("b", "completed", "failure"),)),
-        Job("running fine", "in_progress", None, None, "r2", (Step("c", "in_progress", None),)),
-        Job("cancelled", "completed", "cancelled", None, None, ()),
+        Job(None, "ok", "completed", "success", None, None, (Step("a", "completed", "success"),)),
+        Job(None, "timed out", "completed", "timed_out", "https://x/1", None, ()),
+        Job(
+            None,
+            "running",
+            "in_progress",
+            None,
+            "javascript:alert(1)",
+            "r",
+            (Step("b", "completed", "failure"),),
+        ),
+        Job(None, "running fine", "in_progress", None, None, "r2", (Step("c", "in_progress", None),)),
+        Job(None, "cancelled", "completed", "cancelled", None, None, ()),
     ]
 
     failed = find_failed_jobs(jobs)
@@ -98,11 +107,14 @@ def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
     ]
 
 
-def test_this_job_is_found_by_its_runner_then_by_its_name() -> None:
-    mine = Job("test (3.12)", "in_progress", None, None, "runner 2", ())
-    other = Job("test (3.13)", "in_progress", None, None, "runner 3", ())
-    named = Job("lint", "completed", "failure", None, "runner 2", ())
+def test_this_job_is_found_by_its_id_then_by_its_runner_then_by_its_name() -> None:
+    mine = Job(12, "test (3.12)", "in_progress", None, None, "runner 2", ())
+    other = Job(13, "test (3.13)", "in_progress", None, None, "runner 3", ())
+    named = Job(14, "lint", "completed", "failure", None, "runner 2", ())
 
-    assert current_job([other, mine, named], "runner 2", "test") is mine
-    assert current_job([other, named], "runner 9", "lint") is named
-    assert current_job([other], "runner 9", "test") is None
+    # By id: exact, whatever the runner (a self-hosted pool may reuse names) or the name says.
+    assert current_job([other, mine, named], 13, "runner 2", "test") is other
+    assert current_job([other, mine, named], None, "runner 2", "test") is mine
+    assert current_job([other, mine, named], 99, "runner 2", "test") is mine  # an unknown id falls back
+    assert current_job([other, named], None, "runner 9", "lint") is named
+    assert current_job([other], None, "runner 9", "test") is None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoint.settings import INPUTS, InvalidSettings, Settings, parse_metadata, read_settings
+from entrypoint.settings import (
+    INPUTS,
+    InvalidSettings,
+    Settings,
+    in_input_order,
+    missing_required,
+    parse_metadata,
+    read_settings,
+)
 
 BASE = {
     "GITHUB_REPOSITORY": "octo-org/octo-repo",
@@ -24,7 +32,9 @@ def test_defaults() -> None:
     assert settings.status == "auto"
     assert settings.api_url == "https://api.incident.io"
     assert settings.dry_run is False
-    assert settings.fail_on_error is True
+    assert settings.fail_on_error == "auto"
+    assert settings.on_cancelled == "skip"
+    assert settings.branches is None and settings.needs is None and settings.check_run_id is None
     assert settings.max_attempts == 5
     assert settings.timeout_seconds == 10
     assert settings.metadata == {}
@@ -66,7 +76,23 @@ def test_every_input_has_both_variables() -> None:
     [
         ("INPUT_DRY-RUN", "TRUE", ("dry_run", True)),
         ("INPUT_DRY-RUN", "False", ("dry_run", False)),
-        ("INPUT_FAIL-ON-ERROR", "false", ("fail_on_error", False)),
+        ("INPUT_FAIL-ON-ERROR", "false", ("fail_on_error", "false")),
+        ("INPUT_FAIL-ON-ERROR", "True", ("fail_on_error", "true")),
+        ("INPUT_FAIL-ON-ERROR", "AUTO", ("fail_on_error", "auto")),
+        ("INPUT_ON-CANCELLED", "Fire", ("on_cancelled", "fire")),
+        ("INPUT_CHECK-RUN-ID", "51725241954", ("check_run_id", 51725241954)),
+        ("INPUT_BRANCHES", "main, release/*\n\n*:*", ("branches", ("main", "release/*", "*:*"))),
+        (
+            "INPUT_BRANCHES",
+            "merge-queue/main,someone:fix-*",
+            ("branches", ("merge-queue/main", "someone:fix-*")),
+        ),
+        (
+            "INPUT_NEEDS",
+            '{"build": {"result": "failure", "outputs": {"x": "1"}}, "lint": {"result": "success"}}',
+            ("needs", {"build": "failure", "lint": "success"}),
+        ),
+        ("INPUT_NEEDS", "{}", ("needs", None)),
         ("INPUT_MAX-ATTEMPTS", "10", ("max_attempts", 10)),
         ("INPUT_MAX-ATTEMPTS", "1", ("max_attempts", 1)),
         ("INPUT_TIMEOUT-SECONDS", "2.5", ("timeout_seconds", 2.5)),
@@ -107,7 +133,19 @@ def test_accepted_values(variable: str, value: str, expected: tuple[str, object]
         ("INPUT_STATUS", "fire", "status", "auto, firing or resolved"),
         ("INPUT_JOB-STATUS", "neutral", "job-status", "success, failure, cancelled or skipped"),
         ("INPUT_DRY-RUN", "yes", "dry-run", "true or false"),
-        ("INPUT_FAIL-ON-ERROR", "0", "fail-on-error", "true or false"),
+        ("INPUT_FAIL-ON-ERROR", "0", "fail-on-error", "auto, true or false"),
+        ("INPUT_ON-CANCELLED", "resolve", "on-cancelled", "skip or fire"),
+        ("INPUT_CHECK-RUN-ID", "5.1E+10", "check-run-id", "${{ job.check_run_id }}"),
+        ("INPUT_CHECK-RUN-ID", "0", "check-run-id", "whole number"),
+        ("INPUT_BRANCHES", ",", "branches", "branch patterns such as main"),
+        ("INPUT_BRANCHES", "main feature", "branches", "has a space"),
+        ("INPUT_BRANCHES", "!main", "branches", "cannot be negated"),
+        ("INPUT_BRANCHES", "a:b:c", "branches", "is not owner:branch"),
+        ("INPUT_BRANCHES", ":main", "branches", "is not owner:branch"),
+        ("INPUT_NEEDS", "build", "needs", "${{ toJSON(needs) }}"),
+        ("INPUT_NEEDS", '["build"]', "needs", "not an object"),
+        ("INPUT_NEEDS", '{"build": {"result": "maybe"}}', "needs", "job 'build' has no such result"),
+        ("INPUT_NEEDS", '{"build": "failure"}', "needs", "job 'build' has no such result"),
         ("INPUT_MAX-ATTEMPTS", "0", "max-attempts", "from 1 to 10"),
         ("INPUT_MAX-ATTEMPTS", "2.5", "max-attempts", "from 1 to 10"),
         ("INPUT_MAX-ATTEMPTS", "11", "max-attempts", "from 1 to 10"),
@@ -146,8 +184,30 @@ def test_refused_values_name_the_input_and_what_is_allowed(
 
 
 def test_all_problems_at_once_in_input_order() -> None:
-    found = problems({"INPUT_TIMEOUT-SECONDS": "x", "INPUT_STATUS": "x", "INPUT_API-TOKEN": " "})
-    assert [message.split("'")[1] for message in found] == ["api-token", "status", "timeout-seconds"]
+    # As the action reports them where an alert would be sent: invalid inputs, then the missing ones.
+    with pytest.raises(InvalidSettings) as caught:
+        read_settings({**BASE, "INPUT_TIMEOUT-SECONDS": "x", "INPUT_STATUS": "x", "INPUT_API-TOKEN": " "})
+    found = caught.value.problems
+    found = in_input_order(found + missing_required(caught.value.partial, reported=found))
+    assert [problem.input.name for problem in found] == ["api-token", "status", "timeout-seconds"]
+
+
+def test_invalid_inputs_leave_the_valid_ones_and_are_not_also_missing() -> None:
+    with pytest.raises(InvalidSettings) as caught:
+        read_settings({**BASE, "INPUT_ALERT-SOURCE-CONFIG-ID": "../x", "INPUT_BRANCHES": "release/*"})
+    partial = caught.value.partial
+    assert partial.branches == ("release/*",)  # still decides whether the run is in scope
+    assert partial.alert_source_config_id is None
+    assert missing_required(partial, reported=caught.value.problems) == []
+
+
+def test_the_required_inputs_are_missing_only_where_unset() -> None:
+    settings = read_settings({"GITHUB_REPOSITORY": "octo-org/octo-repo"})
+    assert [problem.input.name for problem in missing_required(settings)] == [
+        "api-token",
+        "alert-source-config-id",
+    ]
+    assert missing_required(read_settings(BASE)) == []
 
 
 def test_token_value_never_in_a_problem() -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.support.actions_runner import ENTRYPOINT, StepFiles, process_environment, write_event
+from tests.support.actions_runner import ENTRYPOINT, THIS_PUSH, StepFiles, process_environment, write_event
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
 
 
@@ -17,7 +17,7 @@ def test_signal_stops_the_step(
     stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str], signum: signal.Signals
 ) -> None:
     stand_in.script(Reply(202, delay=30))
-    write_event(files, "push/payload.json")
+    write_event(files, THIS_PUSH)
     env = process_environment(files, {**with_, "timeout-seconds": "60"})
     process = subprocess.Popen(
         ENTRYPOINT, env=env, cwd=files.workspace, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

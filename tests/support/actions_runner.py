@@ -33,6 +33,10 @@ DEAD_GITHUB_API = "http://127.0.0.1:9"  # no test ever reaches the real GitHub A
 
 RUNTIME_TOKEN = "actions-runtime-token-must-never-leave"
 JOB_TOKEN = "ghs_jobtokenmustneverbeshown0123456789"  # what ${{ github.token }} gives
+CHECK_RUN_ID = "51725241954"  # what ${{ job.check_run_id }} gives on github.com
+DEFAULT_BRANCH = "main"
+# The event a run_step gets unless told otherwise: the push that the GITHUB_* variables describe.
+THIS_PUSH = "the push of this run"
 
 
 class RunnerParseError(Exception):
@@ -72,6 +76,20 @@ def default_github_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def push_payload(github_env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A real push payload made this run's: its ref, repository, default branch and head commit agree
+    with the GITHUB_* variables (a push's `ref` is GITHUB_REF)."""
+    env = github_env if github_env is not None else default_github_env()
+    payload: dict[str, Any] = json.loads((EVENTS_DIR / "push" / "with-new-branch.payload.json").read_text())
+    owner, name = env["GITHUB_REPOSITORY"].split("/")
+    payload["ref"] = env.get("GITHUB_REF", "refs/heads/main")
+    payload["repository"].update(full_name=f"{owner}/{name}", name=name, default_branch=DEFAULT_BRANCH)
+    payload["repository"]["owner"]["login"] = owner
+    payload["after"] = payload["head_commit"]["id"] = env.get("GITHUB_SHA", "0" * 40)
+    payload["head_commit"]["message"] = "Fix the flaky retry test\n\nIt waited on a real clock."
+    return payload
+
+
 def step_environment(
     with_: Mapping[str, str],
     *,
@@ -79,6 +97,7 @@ def step_environment(
     matrix: Any = None,
     step_env: Mapping[str, str] | None = None,
     github_env: Mapping[str, str] | None = None,
+    check_run_id: str = CHECK_RUN_ID,
 ) -> dict[str, str]:
     """The environment the runner gives the container, before path translation."""
     env: dict[str, str] = dict(step_env or {})  # workflow/job/step env: first
@@ -89,6 +108,7 @@ def step_environment(
         "${{ job.status }}": job_status,
         "${{ toJSON(matrix) }}": json.dumps(matrix),
         "${{ github.token }}": JOB_TOKEN,
+        "${{ job.check_run_id }}": check_run_id,
     }
     inputs: dict[str, str] = {}
     for name, spec in ACTION["inputs"].items():
@@ -277,8 +297,11 @@ class StepFiles:
         return self.root / "workspace"
 
 
-def write_event(files: StepFiles, event: Any) -> None:
-    """`event` is a payload (dict), a path under shared/github-events ('push/payload.json'), or text."""
+def write_event(files: StepFiles, event: Any, github_env: Mapping[str, str] | None = None) -> None:
+    """`event` is THIS_PUSH (the push the GITHUB_* variables describe), a payload (dict), a path under
+    tests/data/github-events ('push/payload.json'), or text."""
+    if event == THIS_PUSH:
+        event = push_payload(github_env)
     if isinstance(event, dict):
         files.event.write_text(json.dumps(event), encoding="utf-8")
     elif isinstance(event, str) and event.endswith(".json") and (EVENTS_DIR / event).exists():
@@ -333,7 +356,7 @@ def run_step(
     files: StepFiles,
     with_: Mapping[str, str],
     *,
-    event: Any = "push/payload.json",
+    event: Any = THIS_PUSH,
     job_status: str = "failure",
     matrix: Any = None,
     step_env: Mapping[str, str] | None = None,
@@ -342,7 +365,7 @@ def run_step(
 ) -> StepResult:
     """Run `python -m entrypoint` as a process, as the runner would run the container's program."""
     if event is not None:
-        write_event(files, event)
+        write_event(files, event, github_env)
     env = process_environment(
         files, with_, job_status=job_status, matrix=matrix, step_env=step_env, github_env=github_env
     )

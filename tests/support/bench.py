@@ -3,7 +3,8 @@
 - process time per alert: `python -m entrypoint` sending a real alert to the local stand-in, vs a
   bare `python -c pass`, vs curl posting the same body;
 - the same with GitHub's API answering (a local stand-in): failed jobs listed and
-  failures-before-alert 3 checked, vs the plain alert;
+  failures-before-alert 3 checked, vs the plain alert; and a resolve that first looks for a newer
+  failed run of the same job, vs the plain alert;
 - import time of the entrypoint, vs a bare interpreter;
 - a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - with Docker: the image's no-cache build time with the base present, its size and growth over
@@ -26,6 +27,7 @@ from pathlib import Path
 from tests.support.actions_runner import (
     JOB_TOKEN,
     ROOT,
+    THIS_PUSH,
     StepFiles,
     default_github_env,
     process_environment,
@@ -61,7 +63,7 @@ def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str
 
 def bench_process(stand_in: IncidentIoStandIn, tmp: Path) -> float:
     files = StepFiles(tmp / "step")
-    write_event(files, "push/payload.json")
+    write_event(files, THIS_PUSH)
     env = process_environment(
         files, {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
     )
@@ -112,7 +114,7 @@ def bench_github_api(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float)
         github.add_run(FakeRun(int(github_env["GITHUB_RUN_ID"]), None, status="in_progress"), jobs=[this_job])
         github.history("success", "failure", "failure")
         files = StepFiles(tmp / "github")
-        write_event(files, "push/payload.json")
+        write_event(files, THIS_PUSH)
         with_ = {
             "api-token": TOKEN,
             "alert-source-config-id": SOURCE_ID,
@@ -126,11 +128,31 @@ def bench_github_api(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float)
         )
         requests_per_alert = len(github.received) / RUNS
         fired = len(stand_in.received) - sent_before == RUNS
+
+        # A resolve first looks for a newer run of the same job: here one exists, and it passed.
+        newer = FakeRun(int(github_env["GITHUB_RUN_ID"]) + 1, "success", run_number=18)
+        github.add_run(newer, jobs=[job("test", "success")])
+        resolve_env = process_environment(
+            files, with_, job_status="success", github_env=default_github_env(GITHUB_API_URL=github.url)
+        )
+        github.received.clear()
+        sent_before = len(stand_in.received)
+        per_resolve = median_seconds(
+            lambda: run([sys.executable, "-m", "entrypoint"], env=resolve_env, cwd=files.workspace)
+        )
+        requests_per_resolve = len(github.received) / RUNS
+        resolved = len(stand_in.received) - sent_before == RUNS
     row(
         "per alert with GitHub's API (jobs, streak)",
         f"{per_alert * 1000:.0f} ms",
         f"plain alert: {plain_alert * 1000:.0f} ms",
         f"{requests_per_alert:.0f} GitHub requests per alert; all fired: {fired}",
+    )
+    row(
+        "per resolve, newer runs checked",
+        f"{per_resolve * 1000:.0f} ms",
+        f"plain alert: {plain_alert * 1000:.0f} ms",
+        f"{requests_per_resolve:.0f} GitHub requests per resolve; all resolved: {resolved}",
     )
 
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.actions_runner import ENTRYPOINT, StepFiles, process_environment, write_event
+from tests.support.actions_runner import ENTRYPOINT, THIS_PUSH, StepFiles, process_environment, write_event
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "burst-token"
@@ -36,7 +36,7 @@ def run_burst(tmp: Path, jobs: int = 30, limit: int = 10, window: float = 5.0) -
         processes = []
         for index in range(jobs):
             files = StepFiles(tmp / f"job{index}")
-            write_event(files, "push/payload.json")
+            write_event(files, THIS_PUSH)
             inputs = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
             env = process_environment(files, inputs, matrix={"shard": index})
             processes.append(

@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.support.actions_runner import (
     ROOT,
+    THIS_PUSH,
     StepFiles,
     StepResult,
     step_environment,
@@ -88,14 +89,14 @@ def prepare(
     files: StepFiles,
     with_: Mapping[str, str],
     *,
-    event: Any = "push/payload.json",
+    event: Any = THIS_PUSH,
     job_status: str = "failure",
     step_env: Mapping[str, str] | None = None,
     github_env: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The command line and the docker CLI's environment for one container step."""
     if event is not None:
-        write_event(files, event)
+        write_event(files, event, github_env)
     step = step_environment(with_, job_status=job_status, step_env=step_env, github_env=github_env)
     env = container_environment(files, step)
     cli_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
@@ -106,7 +107,7 @@ def run_container_step(
     files: StepFiles,
     with_: Mapping[str, str],
     *,
-    event: Any = "push/payload.json",
+    event: Any = THIS_PUSH,
     job_status: str = "failure",
     step_env: Mapping[str, str] | None = None,
     github_env: Mapping[str, str] | None = None,

@@ -3,7 +3,8 @@
 A `workflow_run` workflow watches CI; CI's run on master failed (tests/data/demo), in its `test` job
 at the `Run pytest` step, as a local stand-in for GitHub's API tells. The demo prints the step's log,
 what the incident.io stand-in received, the outputs as the runner parses them, and the job summary.
-Then CI goes green again and the same alert is resolved.
+Then CI goes green again and the same alert is resolved. Last, CI fails on a feature branch, which
+is outside `branches` (by default the default branch): nothing is sent, and a notice says why.
 """
 
 from __future__ import annotations
@@ -51,10 +52,10 @@ def failed_ci_run(github: GitHubApiStandIn) -> None:
 
 
 def run_alert_step(
-    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, root: Path, conclusion: str
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, root: Path, conclusion: str, branch: str
 ) -> StepResult:
     event = json.loads(json.dumps(EVENT))
-    event["workflow_run"]["conclusion"] = conclusion
+    event["workflow_run"].update(conclusion=conclusion, head_branch=branch)
     watcher = default_github_env(
         GITHUB_EVENT_NAME="workflow_run",
         GITHUB_WORKFLOW="Alerts",
@@ -72,17 +73,24 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
     ):
         failed_ci_run(github)
-        for number, conclusion in enumerate(("failure", "success"), start=1):
-            print(f"\n##### Run {number}: the watched CI run ended '{conclusion}' #####")
-            result = run_alert_step(stand_in, github, Path(tmp) / str(number), conclusion)
+        default_branch = EVENT["repository"]["default_branch"]
+        runs = [("failure", default_branch), ("success", default_branch), ("failure", "feature/login")]
+        for number, (conclusion, branch) in enumerate(runs, start=1):
+            print(f"\n##### Run {number}: the watched CI run on {branch} ended '{conclusion}' #####")
+            sent_before = len(stand_in.received)
+            result = run_alert_step(stand_in, github, Path(tmp) / str(number), conclusion, branch)
             show("step log (what the runner shows)", result.log)
-            request = stand_in.received[-1]
-            show(
-                "what incident.io received",
-                f"{request.method} {request.path}\n"
-                f"Authorization: Bearer {'*' * 8} (the token, masked here)\n"
-                f"User-Agent: {request.headers.get('user-agent')}\n\n" + json.dumps(request.json(), indent=2),
-            )
+            if len(stand_in.received) == sent_before:
+                show("what incident.io received", "nothing")
+            else:
+                request = stand_in.received[-1]
+                show(
+                    "what incident.io received",
+                    f"{request.method} {request.path}\n"
+                    f"Authorization: Bearer {'*' * 8} (the token, masked here)\n"
+                    f"User-Agent: {request.headers.get('user-agent')}\n\n"
+                    + json.dumps(request.json(), indent=2),
+                )
             show(
                 "step outputs (parsed as the runner parses GITHUB_OUTPUT)",
                 json.dumps(result.outputs, indent=2),
@@ -95,7 +103,7 @@ def main() -> None:
         same = first["deduplication_key"] == second["deduplication_key"]
         print(
             f"\nThe failure fired and the green run resolved the same alert: {same} "
-            f"(key {first['deduplication_key']!r})."
+            f"(key {first['deduplication_key']!r}). The feature branch's failure sent nothing."
         )
 
 

@@ -62,6 +62,9 @@ class FakeRun:
     workflow_id: int = 161335
     status: str = "completed"
     attempts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # attempt → jobs
+    run_number: int = 1
+    event: str = "push"
+    head_repository: str | None = None  # None: the stand-in's repository; else a fork's
 
 
 def api_error(status: int, message: str) -> dict[str, Any]:
@@ -110,10 +113,16 @@ class GitHubApiStandIn(HttpStandIn):
             run.attempts[attempt] = jobs
         return run
 
-    def history(self, *conclusions: str | None, branch: str = "main", start: int = 1658821000) -> None:
-        """Earlier completed runs of ci.yml on a branch, oldest first, each with one job 'test'."""
+    def history(
+        self, *conclusions: str | None, branch: str = "main", start: int = 1658821000, number: int = 1
+    ) -> None:
+        """Completed runs of ci.yml on a branch, oldest first, each with one job 'test'.
+
+        Run ids count up from `start` and run numbers from `number`.
+        """
         for offset, conclusion in enumerate(conclusions):
-            self.add_run(FakeRun(start + offset, conclusion, branch), jobs=[job("test", conclusion)])
+            run = FakeRun(start + offset, conclusion, branch, run_number=number + offset)
+            self.add_run(run, jobs=[job("test", conclusion)])
 
     def answer(self, request: Received) -> Reply:
         if request.headers.get("authorization") != f"Bearer {self.token}":
@@ -149,14 +158,18 @@ class GitHubApiStandIn(HttpStandIn):
         return Reply(404, api_error(404, "Not Found"))
 
     def _run_json(self, run: FakeRun) -> dict[str, Any]:
+        head_repository = run.head_repository or self.repository
         return {
             "id": run.run_id,
             "name": "CI",
+            "run_number": run.run_number,
             "head_branch": run.branch,
+            "head_repository": {"full_name": head_repository, "fork": head_repository != self.repository},
+            "repository": {"full_name": self.repository},
             "path": f".github/workflows/{run.workflow_file}",
             "workflow_id": run.workflow_id,
             "run_attempt": max(run.attempts, default=1),
-            "event": "push",
+            "event": run.event,
             "status": run.status,
             "conclusion": run.conclusion,
             "html_url": f"https://github.com/{self.repository}/actions/runs/{run.run_id}",

@@ -1,0 +1,74 @@
+"""Which runs may alert at all: the `branches` input against the run's origin.
+
+A run outside the scope sends nothing and needs no secrets, so a feature branch or a fork's pull
+request never fails for want of them. The rules (shell-style patterns, `fnmatch`):
+- a branch of this repository matches by name; `*` matches every one of them, across `/` too;
+- a fork's branch is `owner:branch` and only matches patterns with a `:` (`*:*` for every fork), so
+  `*` alone never admits a fork;
+- a merge-queue entry is `merge-queue/<target>`: `*` admits it, `main` alone does not;
+- tags and deployments are always in scope: a failed release or deploy matters wherever it came from;
+- without `branches`, the scope is the repository's default branch, from the event payload; where the
+  payload does not say, the run is in scope rather than lose an alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+
+from entrypoint import messages
+from entrypoint.settings import Settings
+from entrypoint.workflow_run import WorkflowRun
+
+
+def out_of_scope(
+    settings: Settings, run: WorkflowRun | None, debug: Callable[[str], None] = lambda _line: None
+) -> str | None:
+    """Why this run may not alert, or None when it may."""
+    if run is None:
+        return None  # outside GitHub Actions: the user named what the alert is about
+    origin = run.origin
+    if origin.kind in ("tag", "deployment"):
+        return None
+    if origin.kind == "unknown":
+        debug("The run names no branch or tag, so it is treated as in scope.")
+        return None
+    if origin.kind == "unverified":
+        return messages.OUT_OF_SCOPE_UNVERIFIED.format(reason=origin.reason)
+    patterns = settings.branches
+    if patterns is None:
+        if run.default_branch is None:
+            debug(
+                "The event payload does not give this repository's default branch, so the run is treated "
+                "as in scope (set branches to choose)."
+            )
+            return None
+        patterns = (run.default_branch,)
+        scope = f"its default, the default branch {run.default_branch}"
+    else:
+        scope = ", ".join(patterns)
+    name = origin.scope_name or ""
+    if any(_matches(pattern, name, fork=origin.kind == "fork") for pattern in patterns):
+        return None
+    template = messages.OUT_OF_SCOPE_FORK if origin.kind == "fork" else messages.OUT_OF_SCOPE
+    return template.format(origin=origin.where, name=name, scope=scope)
+
+
+def _matches(pattern: str, name: str, *, fork: bool) -> bool:
+    """`owner:branch` patterns match only forks' branches, the others only this repository's runs."""
+    if (":" in pattern) != fork:
+        return False
+    if fork:
+        owner_pattern, _, branch_pattern = pattern.partition(":")
+        owner, _, branch = name.partition(":")
+        # GitHub account names are case-insensitive; branch names are not.
+        return fnmatchcase(owner.lower(), owner_pattern.lower()) and fnmatchcase(branch, branch_pattern)
+    return fnmatchcase(name, pattern)
+
+
+def withheld_secrets(settings: Settings, run: WorkflowRun | None) -> str | None:
+    """Why a missing api-token is expected here (GitHub gives this run no secrets), or None."""
+    if settings.api_token is not None or run is None or not run.secrets_withheld:
+        return None
+    who = "Dependabot" if run.by_dependabot else f"a pull request from the fork {run.origin.owner}"
+    return messages.SECRETS_WITHHELD.format(who=who)

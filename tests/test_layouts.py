@@ -1,0 +1,781 @@
+"""The right alert in every layout users really have: never page wrongly, never stay silent, never let an
+outsider resolve. Each test runs the action as a process, with a real event payload made consistent
+with the GITHUB_* variables (tests/support/layouts.py), against incident.io's and GitHub's stand-ins.
+
+The README's layout table is kept true at the end of this file: each of its rows runs here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SOURCE_ID, TOKEN
+from tests.support import layouts
+from tests.support.actions_runner import (
+    CHECK_RUN_ID,
+    JOB_TOKEN,
+    ROOT,
+    StepFiles,
+    StepResult,
+    default_github_env,
+    run_step,
+)
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, not_accessible, step
+from tests.support.http_stand_in import Reply
+from tests.support.incident_io_stand_in import IncidentIoStandIn, error_body
+from tests.support.layouts import Layout
+from tests.support.schema import assert_valid_body
+
+RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
+RUN_NUMBER = int(default_github_env()["GITHUB_RUN_NUMBER"])
+THIS_RUNNER = default_github_env()["RUNNER_NAME"]
+MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiStandIn]:
+    with GitHubApiStandIn(token=JOB_TOKEN) as server:
+        yield server
+
+
+class Steps:
+    """Runs the alert step in a layout, each run with fresh step files, against both stand-ins."""
+
+    def __init__(self, tmp_path: Path, with_: dict[str, str], github: GitHubApiStandIn) -> None:
+        self.tmp_path = tmp_path
+        self.with_ = with_
+        self.github = github
+        self.count = 0
+
+    def run(
+        self,
+        layout: Layout,
+        job_status: str = "failure",
+        *,
+        check_run_id: str | None = None,
+        matrix: Any = None,
+        **inputs: str,
+    ) -> StepResult:
+        self.count += 1
+        github_env = {**layout.github_env, "GITHUB_API_URL": self.github.url}
+        with_ = {**self.with_, **inputs}
+        if check_run_id is not None:
+            with_["check-run-id"] = check_run_id
+        files = StepFiles(self.tmp_path / f"step{self.count}")
+        return run_step(
+            files, with_, event=layout.event, job_status=job_status, matrix=matrix, github_env=github_env
+        )
+
+
+@pytest.fixture
+def steps(tmp_path: Path, with_: dict[str, str], github: GitHubApiStandIn) -> Steps:
+    return Steps(tmp_path, with_, github)
+
+
+def notice(result: StepResult) -> str:
+    (only,) = result.annotations("notice")
+    return only.data
+
+
+def assert_skipped(result: StepResult, stand_in: IncidentIoStandIn, says: str) -> None:
+    assert result.returncode == 0, result.log
+    assert stand_in.received == []
+    assert result.outputs["status"] == "skipped"
+    assert result.outputs["sent"] == "false"
+    assert says in notice(result)
+    assert result.annotations("error") == []
+
+
+def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> None:
+    github.add_run(FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER), jobs=list(jobs))
+
+
+def running_test_job(*steps: dict[str, Any], job_id: int | None = None) -> dict[str, Any]:
+    made = job("test", None, list(steps), status="in_progress", runner_name=THIS_RUNNER)
+    if job_id is not None:
+        made["id"] = job_id
+    return made
+
+
+# -- 1. pull requests from forks and Dependabot get no secrets -----------------------------------------------
+
+NO_SECRETS = {"api-token": "", "alert-source-config-id": ""}
+
+
+def test_a_fork_pull_request_without_secrets_sends_nothing_and_passes(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    # In scope on purpose (every fork), so that only the missing secrets keep it from alerting.
+    result = steps.run(layouts.pull_request("fix", fork_owner="someone"), branches="*:*", **NO_SECRETS)
+
+    assert_skipped(result, stand_in, "a pull request from the fork someone")
+    assert "GitHub gives such runs no secrets" in notice(result)
+
+
+def test_dependabot_without_secrets_sends_nothing_and_passes(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    result = steps.run(layouts.dependabot_pull_request(), branches="*", **NO_SECRETS)
+
+    assert_skipped(result, stand_in, "This run was triggered by Dependabot")
+
+
+def test_a_missing_token_elsewhere_stays_an_error(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    result = steps.run(layouts.push(), **NO_SECRETS)
+
+    assert result.returncode == 2
+    assert stand_in.received == []
+    assert [error.data.split("'")[1] for error in result.annotations("error")] == [
+        "api-token",
+        "alert-source-config-id",
+    ]
+
+
+def test_an_invalid_input_still_fails_a_run_without_secrets(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    """A mistake in the workflow shows on pull requests too, before it reaches the default branch."""
+    result = steps.run(layouts.pull_request("fix", fork_owner="someone"), status="resovled", **NO_SECRETS)
+
+    assert result.returncode == 2
+    assert stand_in.received == []
+    # Only the mistake: the missing secrets are expected here and not reported.
+    assert [error.data.split("'")[1] for error in result.annotations("error")] == ["status"]
+
+
+# -- 2. a fork can never page or resolve this repository's alerts --------------------------------------------
+
+
+def test_a_watched_fork_run_on_its_own_main_is_out_of_scope(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    fork_run = layouts.watched_run("success", head_branch="main", fork_owner="someone", event="pull_request")
+
+    result = steps.run(fork_run, job_status="success")
+
+    assert_skipped(result, stand_in, "This run is on someone:main (a fork)")
+    assert "a fork can neither page anyone nor resolve this repository's alerts" in notice(result)
+    assert "add someone:main (or *:* for every fork) to branches" in notice(result)
+
+
+def test_a_fork_never_shares_a_key_with_this_repository(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    """Even with every fork in scope, a fork's green `main` cannot resolve this repository's red `main`."""
+    fired = steps.run(layouts.watched_run("failure"), job_status="success")
+    fork_run = layouts.watched_run("success", head_branch="main", fork_owner="someone", event="pull_request")
+    fork = steps.run(fork_run, job_status="success", branches="main, *:*")
+    fork_pr = steps.run(layouts.pull_request("main", fork_owner="someone"), "success", branches="*:*")
+
+    assert fired.returncode == fork.returncode == fork_pr.returncode == 0
+    keys = [body["deduplication_key"] for body in stand_in.bodies()]
+    assert keys == [
+        "github-actions:octo-org/octo-repo:ci.yml:main",
+        "github-actions-fork:octo-org/octo-repo:ci.yml:someone/main",
+        "github-actions-fork:octo-org/octo-repo:ci.yml:test:someone/main",
+    ]
+    assert stand_in.bodies()[0]["status"] == "firing"
+
+
+def test_a_watched_pull_request_target_run_is_never_taken_for_the_base_branch(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    # Such runs carry the base branch's name and commit, whoever opened the pull request.
+    target_run = layouts.watched_run("failure", head_branch="main", event="pull_request_target")
+
+    result = steps.run(target_run, job_status="success", branches="*")
+
+    assert_skipped(result, stand_in, "cannot be told apart from a fork's")
+
+
+# -- 3. which runs may alert: branches -----------------------------------------------------------------------
+
+
+def test_a_feature_branch_is_out_of_scope_and_needs_no_secrets(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    result = steps.run(layouts.push("feature/login"), **NO_SECRETS)
+
+    assert_skipped(result, stand_in, "This run is on feature/login, which branches")
+    assert "(its default, the default branch main)" in notice(result)
+    assert "add feature/login to branches" in notice(result)
+    assert (
+        result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:feature/login"
+    )
+    assert "Nothing sent" in result.summary
+
+
+def test_a_same_repository_pull_request_is_scoped_by_its_head_branch(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    out = steps.run(layouts.pull_request("feature/login"))
+    inside = steps.run(layouts.pull_request("feature/login"), branches="feature/*")
+
+    assert "This run is on feature/login" in notice(out)
+    assert inside.returncode == 0, inside.log
+    (body,) = stand_in.bodies()
+    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:test:feature/login"
+
+
+@pytest.mark.parametrize(
+    ("branches", "branch", "alerts"),
+    [
+        ("main, release/*", "release/1.x", True),
+        ("main, release/*", "releases/1.x", False),
+        ("*", "deep/feature/branch", True),  # `*` crosses '/'
+        ("release/*\nhotfix-*", "hotfix-12", True),
+    ],
+)
+def test_branches_patterns(
+    steps: Steps, stand_in: IncidentIoStandIn, branches: str, branch: str, alerts: bool
+) -> None:
+    result = steps.run(layouts.push(branch), branches=branches)
+
+    assert result.returncode == 0, result.log
+    assert len(stand_in.received) == (1 if alerts else 0)
+
+
+def test_a_bad_tag_fires_and_the_next_good_tag_resolves_it(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    bad = steps.run(layouts.tag_push("v1.2.0"), "failure")
+    good = steps.run(layouts.tag_push("v1.2.1"), "success", branches="main")  # tags need no pattern
+
+    assert bad.returncode == good.returncode == 0, bad.log + good.log
+    fired, resolved = stand_in.bodies()
+    assert (fired["status"], resolved["status"]) == ("firing", "resolved")
+    assert fired["deduplication_key"] == resolved["deduplication_key"]
+    assert fired["deduplication_key"] == "github-actions-tag:octo-org/octo-repo:release.yml:publish"
+    assert fired["title"] == "Release / publish for tag v1.2.0 in octo-org/octo-repo"
+    assert "- **Tag:** `v1.2.0`" in fired["description"]
+
+
+def test_without_a_default_branch_in_the_payload_the_run_is_in_scope(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    """Rather lose nothing: the run alerts, and debug logging says why."""
+    push = layouts.push("feature")
+    del push.event["repository"]["default_branch"]
+
+    result = steps.run(push)
+
+    assert result.returncode == 0, result.log
+    assert len(stand_in.received) == 1
+    assert any("treated as in scope" in command.data for command in result.annotations("debug"))
+
+
+# -- 4. merge queues -----------------------------------------------------------------------------------------
+
+
+def test_a_merge_queue_rejection_pages_nobody_by_default(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    result = steps.run(layouts.merge_group("main"))
+
+    assert_skipped(result, stand_in, "This run is in the merge queue of main")
+    assert "add merge-queue/main to branches" in notice(result)
+
+
+def test_merge_queue_runs_in_scope_have_their_own_key(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    steps.run(layouts.push(), "failure")  # main is red
+    queue_red = steps.run(layouts.merge_group("main"), "failure", branches="main, merge-queue/main")
+    queue_green = steps.run(layouts.merge_group("main"), "success", branches="main, merge-queue/main")
+
+    assert queue_red.returncode == queue_green.returncode == 0
+    main, red, green = stand_in.bodies()
+    assert main["deduplication_key"] == MAIN_KEY
+    assert red["deduplication_key"] == green["deduplication_key"] != MAIN_KEY
+    assert red["deduplication_key"] == "github-actions-merge-queue:octo-org/octo-repo:ci.yml:test:main"
+    assert (red["status"], green["status"]) == ("firing", "resolved")
+    assert red["title"] == "CI / test in the merge queue of main in octo-org/octo-repo"
+
+
+# -- 5. a notify job with needs ------------------------------------------------------------------------------
+
+
+def notify_job() -> Layout:
+    return layouts.push(GITHUB_JOB="notify")
+
+
+def test_a_notify_job_fires_when_a_needed_job_failed(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    this_run(
+        github,
+        job("build", "success"),
+        job("test", "failure", [step("Run pytest", "failure")]),
+        job("notify", None, status="in_progress", runner_name=THIS_RUNNER),
+    )
+    needs = layouts.needs(build="success", test="failure")
+
+    # The notify job itself succeeds: its job.status says nothing about the build.
+    result = steps.run(notify_job(), "success", needs=needs)
+
+    assert result.returncode == 0, result.log
+    (body,) = stand_in.bodies()
+    assert_valid_body(body)
+    assert body["status"] == "firing"
+    assert body["metadata"]["failed_needs"] == ["test"]
+    assert body["metadata"]["failed_jobs"] == ["test"]
+    assert "- **Failed needed jobs:** test" in body["description"]
+    assert body["title"] == "CI on main in octo-org/octo-repo"
+    assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:notify:main"
+    assert "needed jobs failed: test" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("results", "on_cancelled", "sent"),
+    [
+        ({"build": "success", "test": "success"}, "skip", "resolved"),
+        ({"build": "success", "test": "skipped"}, "skip", "resolved"),
+        ({"build": "cancelled", "test": "skipped"}, "skip", None),
+        ({"build": "cancelled", "test": "skipped"}, "fire", "firing"),
+        ({"build": "failure", "test": "cancelled"}, "skip", "firing"),
+    ],
+)
+def test_a_notify_job_decides_from_its_needs(
+    steps: Steps, stand_in: IncidentIoStandIn, results: dict[str, str], on_cancelled: str, sent: str | None
+) -> None:
+    result = steps.run(
+        notify_job(), "success", needs=layouts.needs(**results), **{"on-cancelled": on_cancelled}
+    )
+
+    assert result.returncode == 0, result.log
+    assert [body["status"] for body in stand_in.bodies()] == ([sent] if sent else [])
+    if sent is None:
+        assert "The needed jobs were only cancelled or skipped (build cancelled, test skipped)" in notice(
+            result
+        )
+
+
+def test_a_notify_job_resolves_only_if_no_newer_run_failed(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """With needs, the whole run is compared: the notify job itself passes in every run."""
+    this_run(github, job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
+    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("notify", "success")])
+
+    result = steps.run(notify_job(), "success", needs=layouts.needs(build="success"))
+
+    assert_skipped(result, stand_in, "A newer run of CI on main failed (run #18")
+
+
+# -- 6. a job that times out ---------------------------------------------------------------------------------
+
+
+def test_a_timed_out_job_is_skipped_by_default_and_says_how_to_alert(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    result = steps.run(layouts.push(), "cancelled")
+
+    assert_skipped(
+        result, stand_in, "The job was cancelled; nothing is sent (on-cancelled: fire alerts on it)."
+    )
+
+
+def test_on_cancelled_fire_fires_for_a_cancelled_job_and_a_cancelled_watched_run(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    job_result = steps.run(layouts.push(), "cancelled", **{"on-cancelled": "fire"})
+    watched_result = steps.run(layouts.watched_run("cancelled"), "success", **{"on-cancelled": "fire"})
+
+    assert job_result.returncode == watched_result.returncode == 0
+    assert [body["status"] for body in stand_in.bodies()] == ["firing", "firing"]
+    assert stand_in.bodies()[0]["metadata"]["conclusion"] == "cancelled"
+
+
+# -- 7. an old run must not resolve a newer failure ----------------------------------------------------------
+
+
+def test_a_slow_old_run_does_not_resolve_a_newer_failure(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    this_run(github, running_test_job())
+    # Run #18 of a newer commit already failed in this job; #19 failed elsewhere but not in it.
+    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
+    github.add_run(
+        FakeRun(RUN_ID + 9, "cancelled", run_number=RUN_NUMBER + 2), jobs=[job("test", "cancelled")]
+    )
+
+    result = steps.run(layouts.push(), "success")
+
+    assert_skipped(result, stand_in, "A newer run of CI / test on main failed (run #18: https://github.com/")
+    assert result.outputs["deduplication-key"] == MAIN_KEY
+
+
+def test_a_newer_success_or_another_jobs_failure_lets_it_resolve(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    this_run(github, running_test_job())
+    github.add_run(
+        FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1),
+        jobs=[job("lint", "failure"), job("test", "success")],  # the run failed, this job did not
+    )
+
+    result = steps.run(layouts.push(), "success")
+
+    assert result.returncode == 0, result.log
+    assert [body["status"] for body in stand_in.bodies()] == ["resolved"]
+
+
+def test_a_re_run_of_an_old_run_does_not_resolve_a_newer_failure(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    re_run = layouts.push(GITHUB_RUN_ATTEMPT="2")
+    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_test_job()])
+    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
+
+    result = steps.run(re_run, "success")
+
+    assert_skipped(result, stand_in, "A newer run of CI / test on main failed (run #18")
+
+
+def test_only_runs_with_the_same_origin_are_compared(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """GitHub lists a fork's `main` with this repository's; a fork's failure must not hold a resolve back."""
+    this_run(github, running_test_job())
+    fork_run = FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1, event="pull_request")
+    fork_run.head_repository = "someone/octo-repo"
+    github.add_run(fork_run, jobs=[job("test", "failure")])
+
+    result = steps.run(layouts.push(), "success")
+
+    assert result.returncode == 0, result.log
+    assert [body["status"] for body in stand_in.bodies()] == ["resolved"]
+
+
+def test_a_watched_run_is_compared_with_newer_runs_of_its_workflow(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    watched = layouts.watched_run("success", run_number=163)
+    github.add_run(
+        FakeRun(layouts.WATCHED_RUN_ID + 1, "failure", run_number=164, workflow_id=2823525),
+        jobs=[job("test", "failure")],
+    )
+
+    result = steps.run(watched, "success")
+
+    assert_skipped(result, stand_in, "A newer run of CI on main failed (run #164")
+
+
+def test_when_github_cannot_tell_it_resolves_with_one_warning(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    github.script(not_accessible())
+
+    result = steps.run(layouts.push(), "success")
+
+    assert result.returncode == 0, result.log
+    assert [body["status"] for body in stand_in.bodies()] == ["resolved"]
+    (warning,) = result.annotations("warning")
+    assert "whether a newer run of CI on main failed could not be checked" in warning.data
+    assert "the alert is resolved because this run passed" in warning.data
+    assert "actions: read" in warning.data
+
+
+def test_an_explicit_resolve_and_a_tag_are_not_compared(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    steps.run(layouts.push(), "failure", status="resolved")
+    steps.run(layouts.tag_push(), "success")
+
+    assert [body["status"] for body in stand_in.bodies()] == ["resolved", "resolved"]
+    assert not [request for request in github.received if "/workflows/" in request.path]
+
+
+# -- 8. workflows named alike --------------------------------------------------------------------------------
+
+
+def test_two_workflows_named_alike_never_resolve_each_other(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    windows = "octo-org/octo-repo/.github/workflows/ci-windows.yml@refs/heads/main"
+    steps.run(layouts.push(), "failure")
+    steps.run(layouts.push(GITHUB_WORKFLOW_REF=windows), "success")
+
+    red, green = stand_in.bodies()
+    assert red["deduplication_key"] == MAIN_KEY
+    assert green["deduplication_key"] == "github-actions:octo-org/octo-repo:ci-windows.yml:test:main"
+    assert red["metadata"]["workflow"] == green["metadata"]["workflow"] == "CI"
+    assert red["metadata"]["workflow_file"] == "ci.yml"
+
+
+# -- 9. this very job, by its id -----------------------------------------------------------------------------
+
+
+def test_check_run_id_finds_this_job_where_the_heuristics_cannot(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """A job with a display name, on a runner whose name the API does not give: only its id finds it."""
+    mine = job("Unit tests", None, [step("pytest", "failure")], status="in_progress", runner_name="")
+    mine["id"] = int(CHECK_RUN_ID)
+    this_run(github, mine, job("lint", "success"))
+    # The run before failed, but in lint; "Unit tests" passed there.
+    github.add_run(
+        FakeRun(RUN_ID - 1, "failure"), jobs=[job("lint", "failure"), job("Unit tests", "success")]
+    )
+
+    by_id = steps.run(layouts.push(), "failure", **{"failures-before-alert": "2"})
+    without = steps.run(layouts.push(), "failure", check_run_id="", **{"failures-before-alert": "2"})
+
+    assert "1 of 2 consecutive failures of CI / Unit tests on main" in notice(by_id)
+    assert without.returncode == 0, without.log
+    (body,) = stand_in.bodies()  # without the id, the whole run is compared, and its failure counts
+    assert body["metadata"]["consecutive_failures"] == 2
+
+
+def test_the_job_links_to_its_own_log(steps: Steps, stand_in: IncidentIoStandIn) -> None:
+    steps.run(layouts.push(), "failure")
+
+    run_url = f"https://github.com/octo-org/octo-repo/actions/runs/{RUN_ID}"
+    assert f"- **Job:** [test]({run_url}/job/{CHECK_RUN_ID})" in stand_in.bodies()[0]["description"]
+
+
+# -- 10. docker:// without a job status ----------------------------------------------------------------------
+
+
+def docker_step_env(stand_in: IncidentIoStandIn, **extra: str) -> dict[str, str]:
+    """`uses: docker://...` has no action.yml: no INPUT_* variables, only the step's env."""
+    return {
+        "INCIDENT_IO_API_TOKEN": TOKEN,
+        "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID": SOURCE_ID,
+        "INCIDENT_IO_API_URL": stand_in.url,
+        **extra,
+    }
+
+
+def run_docker_style(tmp_path: Path, step_env: dict[str, str], github_env: dict[str, str]) -> StepResult:
+    import subprocess  # noqa: PLC0415
+
+    from tests.support.actions_runner import ENTRYPOINT, push_payload, step_result, write_event  # noqa: PLC0415
+
+    files = StepFiles(tmp_path / "docker")
+    write_event(files, push_payload(github_env))
+    env = {
+        **step_env,
+        **github_env,
+        "GITHUB_EVENT_PATH": str(files.event),
+        "GITHUB_OUTPUT": str(files.output),
+        "GITHUB_STEP_SUMMARY": str(files.summary),
+        "HOME": "/github/home",
+        "PYTHONPATH": str(ROOT),
+        "PATH": "/usr/bin:/bin",
+    }
+    completed = subprocess.run(ENTRYPOINT, env=env, capture_output=True, text=True, check=False, timeout=60)
+    return step_result(files, completed)
+
+
+def test_docker_without_a_job_status_is_refused_in_github_actions(
+    tmp_path: Path, stand_in: IncidentIoStandIn
+) -> None:
+    result = run_docker_style(tmp_path, docker_step_env(stand_in), default_github_env())
+
+    assert result.returncode == 2
+    assert stand_in.received == []
+    (error,) = result.annotations("error")
+    assert error.data.startswith("Input 'job-status' (INCIDENT_IO_JOB_STATUS) is empty")
+    assert "INCIDENT_IO_JOB_STATUS: ${{ job.status }}" in error.data
+
+
+def test_docker_with_a_job_status_works(tmp_path: Path, stand_in: IncidentIoStandIn) -> None:
+    env = docker_step_env(stand_in, INCIDENT_IO_JOB_STATUS="success")
+    result = run_docker_style(tmp_path, env, default_github_env())
+
+    assert result.returncode == 0, result.log
+    assert [body["status"] for body in stand_in.bodies()] == ["resolved"]
+
+
+# -- 11. a resolve that fails must not turn a green build red ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fail_on_error", "job_status", "code"),
+    [
+        (None, "failure", 1),  # auto: an undelivered page fails the step
+        (None, "success", 0),  # auto: an undelivered resolve is a warning
+        ("true", "success", 1),
+        ("false", "failure", 0),
+    ],
+)
+def test_fail_on_error(
+    steps: Steps, stand_in: IncidentIoStandIn, fail_on_error: str | None, job_status: str, code: int
+) -> None:
+    stand_in.script(Reply(422, error_body(422, "validation_error", "Title is too long")))
+    inputs = {"fail-on-error": fail_on_error} if fail_on_error else {}
+
+    result = steps.run(layouts.push(), job_status, **inputs)
+
+    assert result.returncode == code
+    assert result.outputs["sent"] == "false"
+    assert "Title is too long" in result.outputs["error"]
+    if code == 0:
+        (warning,) = result.warnings_besides_github_api()
+        assert "Title is too long" in warning.data
+        assert result.annotations("error") == []
+        if job_status == "success":
+            assert "does not fail the step (fail-on-error is auto)" in warning.data
+    else:
+        (error,) = result.annotations("error")
+        assert "Title is too long" in error.data
+
+
+# -- 12. permission advice that holds for today's repositories -----------------------------------------------
+
+
+def test_a_restricted_token_is_told_to_grant_actions_read(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    github.script(not_accessible())
+
+    result = steps.run(layouts.push(), "failure")
+
+    assert len(stand_in.received) == 1
+    (warning,) = result.annotations("warning")
+    assert "Grant `actions: read` in the workflow's or job's `permissions:`" in warning.data
+    assert "created since February 2023" in warning.data
+
+
+def test_the_quick_start_grants_what_the_action_reads() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = re.search(r"```yaml\n(.*?)```", readme, re.S)
+    assert quick_start is not None
+    assert "permissions:" in quick_start.group(1)
+    assert "actions: read" in quick_start.group(1)
+
+
+# -- the README's layout table, row by row -------------------------------------------------------------------
+
+Scenario = Callable[[Steps, IncidentIoStandIn, GitHubApiStandIn], StepResult]
+
+
+def _fork_main(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    result = steps.run(layouts.pull_request("main", fork_owner="someone"), branches="main, *:*")
+    assert stand_in.bodies()[-1]["deduplication_key"].startswith("github-actions-fork:")
+    return result
+
+
+def _next_tag(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    steps.run(layouts.tag_push("v1.2.0"), "failure")
+    result = steps.run(layouts.tag_push("v1.2.1"), "success")
+    fired, resolved = stand_in.bodies()
+    assert fired["deduplication_key"] == resolved["deduplication_key"]
+    return result
+
+
+def _queue(branches: str | None) -> Scenario:
+    def scenario(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+        result = steps.run(layouts.merge_group(), **({"branches": branches} if branches else {}))
+        if branches:
+            assert stand_in.bodies()[-1]["deduplication_key"].startswith("github-actions-merge-queue:")
+        return result
+
+    return scenario
+
+
+def _old_run_passes(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_test_job()])
+    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
+    return steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "success")
+
+
+def _matrix_leg(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    steps.run(layouts.push(), "success", matrix={"python": "3.12"})
+    result = steps.run(layouts.push(), "failure", matrix={"python": "3.13"})
+    passed, failed = stand_in.bodies()
+    assert passed["deduplication_key"] != failed["deduplication_key"]  # each leg has its own alert
+    return result
+
+
+def _docker_without_status(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    return run_docker_style(steps.tmp_path, docker_step_env(stand_in), default_github_env())
+
+
+def _undelivered_resolve(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    stand_in.script(Reply(503), Reply(503))
+    return steps.run(layouts.push(), "success", **{"max-attempts": "2"})
+
+
+LAYOUT_ROWS: dict[str, Scenario] = {
+    "Last step of a job, `if: always()`; push to the default branch; the job failed":
+        lambda steps, _s, _g: steps.run(layouts.push(), "failure"),
+    "Same; the job passed (a later push, or a re-run)":
+        lambda steps, _s, _g: steps.run(layouts.push(), "success"),
+    "Same; the job hit its `timeout-minutes` (the runner cancels it)":
+        lambda steps, _s, _g: steps.run(layouts.push(), "cancelled"),
+    "Same, with `on-cancelled: fire`; the job hit its `timeout-minutes`":
+        lambda steps, _s, _g: steps.run(layouts.push(), "cancelled", **{"on-cancelled": "fire"}),
+    "Same; a re-run of an old run passes after a newer run failed": _old_run_passes,
+    "Push to a feature branch": lambda steps, _s, _g: steps.run(layouts.push("feature/login"), **NO_SECRETS),
+    "Push to `release/1.x`, with `branches: main, release/*`; the job failed":
+        lambda steps, _s, _g: steps.run(layouts.push("release/1.x"), branches="main, release/*"),
+    "Matrix leg `python=3.13` failed; the other legs passed": _matrix_leg,
+    "Pull request from a branch of this repository":
+        lambda steps, _s, _g: steps.run(layouts.pull_request("feature/login")),
+    "Pull request from a fork (no secrets)":
+        lambda steps, _s, _g: steps.run(layouts.pull_request("main", fork_owner="someone"), **NO_SECRETS),
+    "Pull request from a fork, with `branches: main, *:*`": _fork_main,
+    "Dependabot's pull request, with `branches: '*'` (no secrets)":
+        lambda steps, _s, _g: steps.run(layouts.dependabot_pull_request(), branches="*", **NO_SECRETS),
+    "Merge queue: a queued pull request failed": _queue(None),
+    "Merge queue, with `branches: main, merge-queue/main`": _queue("main, merge-queue/main"),
+    "Tag push (a release workflow); the job failed":
+        lambda steps, _s, _g: steps.run(layouts.tag_push("v1.2.0"), "failure"),
+    "The next tag's run passed": _next_tag,
+    "Notify job with `needs:` and `if: always()`; a needed job failed":
+        lambda steps, _s, _g: steps.run(notify_job(), "success", needs=layouts.needs(build="failure")),
+    "Same; every needed job passed or was skipped":
+        lambda steps, _s, _g: steps.run(
+            notify_job(), "success", needs=layouts.needs(build="success", e2e="skipped")
+        ),
+    "Same; the needed jobs were cancelled":
+        lambda steps, _s, _g: steps.run(notify_job(), "success", needs=layouts.needs(build="cancelled")),
+    "`workflow_run` watcher; the watched run on the default branch failed":
+        lambda steps, _s, _g: steps.run(layouts.watched_run("failure"), "success"),
+    "`workflow_run` watcher; a fork's run on its own `main` passed":
+        lambda steps, _s, _g: steps.run(
+            layouts.watched_run("success", fork_owner="someone", event="pull_request"), "success"
+        ),
+    "`uses: docker://` without `INCIDENT_IO_JOB_STATUS`": _docker_without_status,
+    "A resolve that incident.io did not accept (`fail-on-error: auto`)": _undelivered_resolve,
+}  # fmt: skip
+
+
+def readme_layout_rows() -> dict[str, str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Where to put it\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+        header_or_rule = cells[0] == "layout and run" or set(cells[0]) <= {"-"}
+        if line.startswith("| ") and len(cells) == 2 and not header_or_rule:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_the_readme_layout_table_lists_every_scenario() -> None:
+    assert set(readme_layout_rows()) == set(LAYOUT_ROWS)
+
+
+def outcome_of(result: StepResult) -> str:
+    """What on-call got from the last step: a page, a resolve, or nothing; or an error for the maintainer."""
+    if result.returncode == 2:
+        return "error"
+    if result.returncode != 0:
+        return "failed step"
+    return result.outputs["status"] if result.outputs["sent"] == "true" else "nothing"
+
+
+@pytest.mark.parametrize("row", sorted(LAYOUT_ROWS))
+def test_each_readme_layout_row_is_what_happens(
+    row: str, steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    documented = readme_layout_rows()[row]
+    result = LAYOUT_ROWS[row](steps, stand_in, github)
+
+    expected = re.match(r"\*\*(\w+)\*\*", documented)
+    assert expected, (
+        f"the row's outcome must start with **firing**, **resolved**, **nothing** or **error**: {documented}"
+    )
+    assert outcome_of(result) == expected.group(1), f"{row}: {result.log}"
+    assert TOKEN not in json.dumps(result.outputs)
