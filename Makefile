@@ -1,21 +1,33 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both build .venv
 # themselves from the hash-pinned requirements, with nothing but python3 and make.
+# The demo installs only what it runs (the action's requirements and PyYAML); the tests, the
+# linters and type checker too.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DEMO_INSTALLED := $(VENV)/.demo-installed
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 WORKFLOWS := $(wildcard .github/workflows/*.yml examples/*.yml)
 
 .PHONY: demo test lint typecheck pytest bench clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(VENV)/bin/python:
+	@echo "Creating a virtual environment in $(VENV) with $$($(PYTHON) --version) ..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-		-r requirements.txt -r requirements-dev.txt
+
+$(INSTALLED): requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	@echo "Installing the action's requirements and the test, lint and type-check tools (hash-pinned) ..."
+	$(PIP_INSTALL) -r requirements.txt -r requirements-dev.txt
+	touch $@ $(DEMO_INSTALLED)
+
+$(DEMO_INSTALLED): requirements.txt requirements-demo.txt | $(VENV)/bin/python
+	@echo "Installing what the demo runs: requests, pydantic and PyYAML (hash-pinned) ..."
+	$(PIP_INSTALL) -r requirements.txt -r requirements-demo.txt
 	touch $@
 
-demo: $(INSTALLED)
-	$(BIN)/python -m tests.support.demo
+demo: $(DEMO_INSTALLED)
+	@$(BIN)/python -m tests.support.demo
 
 test: lint typecheck pytest
 

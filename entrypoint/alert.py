@@ -8,9 +8,11 @@ job resolves that same alert, and a run from elsewhere (a fork, the merge queue)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +29,9 @@ MAX_KEY_LENGTH = 200
 # Enough for on-call to see what broke, small enough to keep the alert readable.
 MAX_FAILED_JOBS = 10
 MAX_FAILED_STEPS = 5
+MAX_ERRORS_IN_METADATA = 10
+# What a firing title says happened, by conclusion; anything else "failed".
+FIRING_VERBS = {"timed_out": "timed out", "startup_failure": "failed to start", "cancelled": "was cancelled"}
 
 WATCHED_FIRING = FAILED_CONCLUSIONS  # a watched run fires on what counts as failed everywhere
 DEPLOYMENT_FIRING = frozenset({"failure", "error"})
@@ -59,6 +64,26 @@ class Alert:
 
     def body_bytes(self) -> bytes:
         return encode_body(self.body())
+
+    def redacted(self, redact: Callable[[str], str]) -> Alert:
+        """The alert with every secret taken out of its text: an error message may echo a token."""
+        return dataclasses.replace(
+            self,
+            title=redact(self.title),
+            description=redact(self.description) if self.description else self.description,
+            metadata=_redact_values(self.metadata, redact),
+            source_url=redact(self.source_url) if self.source_url else self.source_url,
+        )
+
+
+def _redact_values(value: Any, redact: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_values(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_values(item, redact) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,17 +121,20 @@ def build_alert(
     conclusion = _conclusion(settings, run)
     metadata = default_metadata(run, settings, conclusion)
     metadata.update(failure_metadata(failures, needed))
+    metadata.update(runner_metadata(run, settings, failures))
     metadata.update(settings.metadata)  # the user's keys win
-    description = settings.description or default_description(run, settings, conclusion)
+    description = settings.description or default_description(run, settings, conclusion, failures)
     if description and not settings.description and failures.failed_jobs:
         description += "\n" + failed_jobs_markdown(failures.failed_jobs)
+    single = failures.single
     alert = Alert(
-        title=settings.title or default_title(run, settings),
+        title=settings.title or default_title(run, settings, decision.status, conclusion, failures),
         status=decision.status,
         deduplication_key=key,
         description=description,
         metadata=metadata,
-        source_url=settings.source_url or (run.run_url if run else None),
+        # Straight to the failed job's log where one job failed; else the run.
+        source_url=settings.source_url or (single and single.url) or (run.run_url if run else None),
         why=decision.reason,
     )
     return fit_to_size(alert)
@@ -245,22 +273,39 @@ def _key_part(text: str) -> str:
     return " ".join(text.split()).replace("%", "%25").replace(":", "%3A")
 
 
-def default_title(run: WorkflowRun | None, settings: Settings) -> str:
-    """One line, the same for firing and resolved: `CI / test (os=...) on main in owner/repo`.
+def default_title(
+    run: WorkflowRun | None,
+    settings: Settings,
+    status: AlertStatus,
+    conclusion: str | None,
+    failures: Failures,
+) -> str:
+    """One line that says what happened first: `CI / test failed at step "Run pytest" on main in o/r`.
 
-    A notify job's alert (with `needs`) is about the workflow's jobs, so it names the workflow only.
+    A firing title names the job, and its step where exactly one step of exactly one job failed; a
+    resolved one says it passed. The key, not the title, ties the two together.
     """
     if run is None:  # unreachable: settings require a title outside GitHub Actions
         raise ValueError("a title is needed outside GitHub Actions")
+    single = failures.single if status == "firing" else None
     subject = run.workflow
-    job = None if settings.needs is not None else run.job
+    about_this_job = settings.needs is None and run.watched is None
+    job = run.job if about_this_job else (single.name if single else None)
     if job:
-        subject += f" / {job}"
+        subject += f" / {_short(job, 80)}"
     label = matrix_label(settings.matrix)
-    if label and job:
+    if label and job and about_this_job:
         subject += f" ({label})"
+    what = "passed" if status == "resolved" else FIRING_VERBS.get(conclusion or "", "failed")
+    if single and len(single.failed_steps) == 1:
+        what += f' at step "{_short(single.failed_steps[0], 60)}"'
     where = run.origin.where or (f"on {run.branch}" if run.branch else "")
-    return " ".join(f"{subject} {where} in {run.repository}".split())
+    return " ".join(f"{subject} {what} {where} in {run.repository}".split())
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
@@ -269,10 +314,26 @@ def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
     return settings.job_status
 
 
-def default_description(run: WorkflowRun | None, settings: Settings, conclusion: str | None) -> str | None:
-    """Markdown for on-call: where the run is, what commit, who, why it ran, how it ended."""
+def default_description(
+    run: WorkflowRun | None, settings: Settings, conclusion: str | None, failures: Failures | None = None
+) -> str | None:
+    """Markdown for on-call: where the run is, what commit and who, why it ran, how it ended."""
     if run is None:
         return None
+    lines = _run_lines(run, settings) + _ref_lines(run) + _people_lines(run)
+    runner = runner_metadata(run, settings, failures or Failures())
+    if "runner_name" in runner:
+        kind = runner.get("runner_environment")
+        lines.append(f"- **Runner:** {_md(runner['runner_name'])}" + (f" ({kind})" if kind else ""))
+    if run.event_name:
+        lines.append(f"- **Event:** {run.event_name}")
+    if conclusion:
+        lines.append(f"- **Conclusion:** {conclusion}")
+    lines.append(f"- **Repository:** [{run.repository}]({run.server_url}/{run.repository})")
+    return "\n".join(lines)
+
+
+def _run_lines(run: WorkflowRun, settings: Settings) -> list[str]:
     lines = []
     if run.run_url:
         name = f"#{run.run_number}" if run.run_number else "run"
@@ -288,21 +349,31 @@ def default_description(run: WorkflowRun | None, settings: Settings, conclusion:
         lines.append(f"- **Job:** {job}" + (f" ({_md(label)})" if label else ""))
     if failed_needs := failed_needed_jobs(settings):
         lines.append("- **Failed needed jobs:** " + ", ".join(_md(job) for job in failed_needs))
+    return lines
+
+
+def _ref_lines(run: WorkflowRun) -> list[str]:
     origin = run.origin
     if origin.kind == "fork":
-        lines.append(f"- **Branch:** `{_code(origin.scope_name or '')}` (a fork's)")
-    elif origin.kind == "merge-queue":
-        lines.append(f"- **Merge queue of:** `{_code(origin.name or '')}`")
-    elif origin.kind == "tag":
-        lines.append(f"- **Tag:** `{_code(origin.name or '')}`")
-    elif run.branch:
-        lines.append(f"- **Branch:** `{_code(run.branch)}`")
-    elif run.ref:
-        lines.append(f"- **Ref:** `{_code(run.ref)}`")
+        return [f"- **Branch:** `{_code(origin.scope_name or '')}` (a fork's)"]
+    if origin.kind == "merge-queue":
+        return [f"- **Merge queue of:** `{_code(origin.name or '')}`"]
+    if origin.kind == "tag":
+        return [f"- **Tag:** `{_code(origin.name or '')}`"]
+    if run.branch:
+        return [f"- **Branch:** `{_code(run.branch)}`"]
+    return [f"- **Ref:** `{_code(run.ref)}`"] if run.ref else []
+
+
+def _people_lines(run: WorkflowRun) -> list[str]:
+    """The commit and who wrote it, the pull request, and who started the run (not always the author)."""
+    lines = []
     if run.commit:
         line = f"- **Commit:** [`{run.commit.short_sha}`]({run.commit.url})"
         if run.commit.subject:
             line += f" {_md(run.commit.subject[:200])}"
+        if run.commit.author:
+            line += f", by {_md(run.commit.author[:100])}"
         lines.append(line)
     if run.pull_request:
         line = f"- **Pull request:** [#{run.pull_request.number}]({run.pull_request.url})"
@@ -311,12 +382,7 @@ def default_description(run: WorkflowRun | None, settings: Settings, conclusion:
         lines.append(line)
     if run.actor:
         lines.append(f"- **Actor:** {run.actor}")
-    if run.event_name:
-        lines.append(f"- **Event:** {run.event_name}")
-    if conclusion:
-        lines.append(f"- **Conclusion:** {conclusion}")
-    lines.append(f"- **Repository:** [{run.repository}]({run.server_url}/{run.repository})")
-    return "\n".join(lines)
+    return lines
 
 
 def default_metadata(run: WorkflowRun | None, settings: Settings, conclusion: str | None) -> dict[str, Any]:
@@ -340,6 +406,7 @@ def default_metadata(run: WorkflowRun | None, settings: Settings, conclusion: st
         "server_url": run.server_url,
         "conclusion": conclusion,
         "pull_request_number": run.pull_request.number if run.pull_request else None,
+        "commit_author": run.commit.author if run.commit else None,
         "matrix": matrix_label(settings.matrix),
         "failed_needs": failed_needed_jobs(settings) or None,
     }
@@ -347,7 +414,8 @@ def default_metadata(run: WorkflowRun | None, settings: Settings, conclusion: st
 
 
 def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
-    """A nested list: each failed job linked to its log, with its failed steps; capped."""
+    """A nested list: each failed job linked to its log, with its failed steps, how long it ran, and
+    its error messages; capped."""
     lines = ["- **Failed jobs:**"]
     for job in jobs[:MAX_FAILED_JOBS]:
         name = _md(job.name[:200])
@@ -357,7 +425,12 @@ def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
             steps.append(f"and {len(job.failed_steps) - MAX_FAILED_STEPS} more")
         if steps:
             line += ": failed at " + ", ".join(steps)
+        if job.seconds is not None:
+            line += f" after {_duration(job.seconds)}"
         lines.append(line)
+        lines += [f"    - {_md(error)}" for error in job.errors]
+        if job.more_errors:
+            lines.append(f"    - … and {job.more_errors} more errors")
     if len(jobs) > MAX_FAILED_JOBS:
         lines.append(f"  - … and {len(jobs) - MAX_FAILED_JOBS} more failed jobs")
     return "\n".join(lines)
@@ -368,9 +441,42 @@ def failure_metadata(failures: Failures, needed: int) -> dict[str, Any]:
     if failures.failed_jobs is not None:
         metadata["failed_jobs"] = [job.name for job in failures.failed_jobs[:MAX_FAILED_JOBS]]
         metadata["failed_jobs_count"] = len(failures.failed_jobs)
+        errors = [f"{job.name}: {error}" for job in failures.failed_jobs for error in job.errors]
+        if errors:
+            metadata["errors"] = errors[:MAX_ERRORS_IN_METADATA]
+        if failures.single and failures.single.seconds is not None:
+            metadata["job_duration_seconds"] = failures.single.seconds
     if failures.consecutive is not None and needed > 1:
         metadata["consecutive_failures"] = failures.consecutive
     return metadata
+
+
+def runner_metadata(run: WorkflowRun | None, settings: Settings, failures: Failures) -> dict[str, Any]:
+    """The runner of the job the alert is about: this one's for a step in the failed job; for a watcher
+    or a notify job, the single failed job's, as GitHub's API gives it."""
+    if run is None:
+        return {}
+    if run.watched is None and settings.needs is None:
+        name, environment = run.runner_name, run.runner_environment
+    elif failures.single is not None:
+        single = failures.single
+        name = single.runner_name
+        environment = (
+            None if single.self_hosted is None else ("self-hosted" if single.self_hosted else "github-hosted")
+        )
+    else:
+        return {}
+    values = {"runner_name": name, "runner_environment": environment}
+    return {key: value for key, value in values.items() if value}
+
+
+def _duration(seconds: int) -> str:
+    """`4m 12s`, `1h 5m`, `38s`."""
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
 
 
 def fit_to_size(alert: Alert) -> Alert:

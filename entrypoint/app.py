@@ -93,7 +93,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         settings, workflow_run
     )
     if skip_reason is None:
-        problems += missing_required(settings, reported=problems)
+        problems += missing_required(settings, reported=problems, in_actions=runner.in_actions)
         problems += filter(None, [job_status_problem(settings, workflow_run, runner.in_actions)])
     if problems:
         return _invalid(runner, in_input_order(problems))
@@ -130,7 +130,8 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     if isinstance(built, Skip):
         return _skip(runner, built.reason, built.deduplication_key)
 
-    alert = built
+    # Text from outside (an error message, a commit) is data: it must not carry a secret onward.
+    alert = built.redacted(runner.redact)
     payload = json.dumps(alert.body(), ensure_ascii=False, indent=2)
     outcome = Outcome(
         status=alert.status,
@@ -193,9 +194,12 @@ def _deliver(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome)
         if failure.text:
             with runner.group("incident.io's answer"):
                 runner.untrusted(failure.text)
-        hint = messages.delivery_hint(failure.status_code, host)
+        hint = messages.delivery_hint(
+            failure.status_code, host, timed_out=failure.timed_out, fields=failure.error.fields
+        )
         fatal = settings.fails_step(alert.status)
-        return _fail(runner, outcome, f"{failure} {hint}", fatal=fatal, why_not=_why_not_fatal(settings))
+        reason = messages.sentences(str(failure), hint)
+        return _fail(runner, outcome, reason, fatal=fatal, why_not=_why_not_fatal(settings))
     return _succeed(runner, outcome, accepted)
 
 

@@ -1,4 +1,4 @@
-"""Talking to GitHub's REST API: the jobs of a run and the previous runs of a workflow.
+"""Talking to GitHub's REST API: the jobs of a run, their check runs' annotations, and a workflow's runs.
 
 GitHub's API only ever adds detail to an alert; it must never hold one back or slow it down much:
 - every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -31,14 +31,16 @@ PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
 # The conclusions of a job or run that count as failed, everywhere in the action.
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+T = TypeVar("T")
 
 
 class GitHubUnavailable(Exception):
     """GitHub's API could not answer. `str()` says why, in a few words; `fix` says what to do."""
 
-    def __init__(self, reason: str, fix: str) -> None:
+    def __init__(self, reason: str, fix: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.fix = fix
+        self.status = status  # the HTTP status it answered with, if it answered
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,27 @@ class Job:
     url: str | None
     runner_name: str | None
     steps: tuple[Step, ...]
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    labels: tuple[str, ...] = ()  # the runner labels it asked for: `self-hosted` for a self-hosted one
+
+    def seconds(self, now: datetime) -> int | None:
+        """How long it ran: to its end, or until now while it still runs (as the job alerting does)."""
+        if self.started_at is None:
+            return None
+        end = self.completed_at or now
+        return max(0, int((end - self.started_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One annotation of a check run, as the runner records a job's errors, warnings and notices."""
+
+    level: str | None  # failure, warning or notice
+    message: str  # untrusted text
+    title: str | None = None  # untrusted text
+    path: str | None = None  # `.github` for the runner's own, else the file it is about
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,16 +118,31 @@ class GitHubApi:
 
     def jobs_of_runs(self, repository: str, run_ids: list[int]) -> dict[int, list[Job]]:
         """The jobs of each run's latest attempt, fetched side by side: one round trip, not one per run."""
-        if not run_ids:
+        return self._side_by_side(run_ids, lambda run_id: self.jobs_of_attempt(repository, run_id, None))
+
+    def annotations_of_jobs(self, repository: str, job_ids: list[int]) -> dict[int, list[Annotation]]:
+        """Each job's check run annotations (its errors and warnings), fetched side by side.
+
+        GitHub records them when a job completes, so a job still running has none yet.
+        """
+        return self._side_by_side(job_ids, lambda job_id: self.annotations_of(repository, job_id))
+
+    def annotations_of(self, repository: str, check_run_id: int) -> list[Annotation]:
+        path = f"/repos/{repository}/check-runs/{check_run_id}/annotations"
+        items = self._pages(path, {"per_page": PER_PAGE}, None)
+        return [_annotation(item) for item in items if isinstance(item, dict)]
+
+    def _side_by_side(self, keys: list[int], fetch: Callable[[int], T]) -> dict[int, T]:
+        if not keys:
             return {}
-        # Imported here: about 20 ms that only failures-before-alert above 1 needs.
+        if len(keys) == 1:
+            return {keys[0]: fetch(keys[0])}
+        # Imported here: about 20 ms that a single request does not need.
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
-        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(run_ids))) as pool:
-            futures = {
-                run_id: pool.submit(self.jobs_of_attempt, repository, run_id, None) for run_id in run_ids
-            }
-            return {run_id: future.result() for run_id, future in futures.items()}
+        with ThreadPoolExecutor(max_workers=min(PARALLEL_REQUESTS, len(keys))) as pool:
+            futures = {key: pool.submit(fetch, key) for key in keys}
+            return {key: future.result() for key, future in futures.items()}
 
     def workflow_of_run(self, repository: str, run_id: int) -> str:
         """The workflow id of a run, for when the workflow's file name is not known."""
@@ -149,17 +187,26 @@ class GitHubApi:
     def _url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
 
-    def _pages(self, path: str, params: dict[str, str | int], key: str) -> Iterator[Any]:
+    def _pages(self, path: str, params: dict[str, str | int], key: str | None) -> Iterator[Any]:
+        """The items of up to MAX_PAGES pages: the answer's `key` list, or the answer itself (key None)."""
         url: str | None = self._url(path)
         for _page in range(MAX_PAGES):
             if url is None:
                 return
-            answer, next_url = self._get(url, params)
-            yield from answer.get(key) or []
+            answer, next_url = self._get_any(url, params)
+            items = answer.get(key) if isinstance(answer, dict) and key else answer
+            yield from items if isinstance(items, list) else []
             params = {}  # the next link carries them
             url = next_url if next_url and _same_origin(next_url, self.base_url) else None
 
     def _get(self, url: str, params: dict[str, str | int]) -> tuple[dict[str, Any], str | None]:
+        """A JSON object answer, and the next page's URL."""
+        answer, next_url = self._get_any(url, params)
+        if not isinstance(answer, dict):
+            raise GitHubUnavailable("its answer was not a JSON object", messages.GITHUB_FIX_NONE)
+        return answer, next_url
+
+    def _get_any(self, url: str, params: dict[str, str | int]) -> tuple[Any, str | None]:
         if self._deadline is None:
             self._deadline = self.clock() + self.budget_seconds
         remaining = self._deadline - self.clock()
@@ -193,8 +240,6 @@ class GitHubApi:
             answer = json.loads(body)
         except ValueError:
             raise GitHubUnavailable("its answer was not JSON", messages.GITHUB_FIX_NONE) from None
-        if not isinstance(answer, dict):
-            raise GitHubUnavailable("its answer was not a JSON object", messages.GITHUB_FIX_NONE)
         return answer, response.links.get("next", {}).get("url")
 
     def _too_slow(self) -> GitHubUnavailable:
@@ -224,16 +269,20 @@ def _unavailable(response: requests.Response) -> GitHubUnavailable:
             f"its rate limit was hit (HTTP {status}){_reset_time(response)}", messages.GITHUB_FIX_NONE
         )
     if status == 401:
-        return GitHubUnavailable("it refused the github-token (HTTP 401)", messages.GITHUB_FIX_UNAUTHORIZED)
+        return GitHubUnavailable(
+            "it refused the github-token (HTTP 401)", messages.GITHUB_FIX_UNAUTHORIZED, status
+        )
     if status in (403, 404):
         return GitHubUnavailable(
-            f"the github-token may not read this run's jobs (HTTP {status})", messages.GITHUB_FIX_PERMISSION
+            f"the github-token may not read this run's jobs (HTTP {status})",
+            messages.GITHUB_FIX_PERMISSION,
+            status,
         )
     if 300 <= status < 400:
         return GitHubUnavailable(
             f"it answered with a redirect (HTTP {status}), which is not followed", messages.GITHUB_FIX_NONE
         )
-    return GitHubUnavailable(f"it answered HTTP {status}", messages.GITHUB_FIX_NONE)
+    return GitHubUnavailable(f"it answered HTTP {status}", messages.GITHUB_FIX_NONE, status)
 
 
 def _reset_time(response: requests.Response) -> str:
@@ -257,6 +306,7 @@ def _job(item: dict[str, Any]) -> Job:
         for step in item.get("steps") or []
         if isinstance(step, dict)
     )
+    labels = item.get("labels")
     return Job(
         id=_int(item.get("id")),
         name=_text(item.get("name")) or "job",
@@ -265,7 +315,31 @@ def _job(item: dict[str, Any]) -> Job:
         url=_text(item.get("html_url")),
         runner_name=_text(item.get("runner_name")),
         steps=steps,
+        started_at=_time(item.get("started_at")),
+        completed_at=_time(item.get("completed_at")),
+        labels=tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else (),
     )
+
+
+def _annotation(item: dict[str, Any]) -> Annotation:
+    return Annotation(
+        level=_text(item.get("annotation_level")),
+        message=_text(item.get("message")) or "",
+        title=_text(item.get("title")),
+        path=_text(item.get("path")),
+        line=_int(item.get("start_line")),
+    )
+
+
+def _time(value: object) -> datetime | None:
+    """GitHub's ISO 8601 times (`2026-11-26T08:00:00Z`)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _text(value: object) -> str | None:

@@ -94,12 +94,25 @@ class DeliveryFailed(Exception):
         error: IncidentIoError | None = None,
         text: str = "",
         attempts: int = 1,
+        timed_out: bool = False,
     ) -> None:
         super().__init__(reason)
-        self.status_code = status_code
+        self.status_code = status_code  # None: no answer (a timeout, or no connection)
         self.error = error or IncidentIoError()
         self.text = text  # the answer's body (untrusted)
         self.attempts = attempts
+        self.timed_out = timed_out
+
+    def amended(self, more: str) -> DeliveryFailed:
+        """The same failure, its reason saying more."""
+        return DeliveryFailed(
+            f"{self}{more}",
+            status_code=self.status_code,
+            error=self.error,
+            text=self.text,
+            attempts=self.attempts,
+            timed_out=self.timed_out,
+        )
 
 
 @dataclass
@@ -130,7 +143,9 @@ class Client:
                 )
             except requests.Timeout:
                 failure = DeliveryFailed(
-                    f"incident.io did not answer within {self.timeout_seconds:g} s", attempts=attempt
+                    f"incident.io did not answer within {self.timeout_seconds:g} s",
+                    attempts=attempt,
+                    timed_out=True,
                 )
                 wait = None
             except requests.ConnectionError as exc:
@@ -159,23 +174,13 @@ class Client:
                     raise failure
                 wait = self._server_wait(response, error)
                 if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
-                    raise DeliveryFailed(
-                        f"{failure}; incident.io asked to wait {wait:.0f} s before retrying, longer than "
-                        f"this action waits ({MAX_RETRY_AFTER_SECONDS:.0f} s)",
-                        status_code=failure.status_code,
-                        error=error,
-                        text=text,
-                        attempts=attempt,
+                    raise failure.amended(
+                        f"; incident.io asked to wait {wait:.0f} s before retrying, longer than "
+                        f"this action waits ({MAX_RETRY_AFTER_SECONDS:.0f} s)"
                     )
             if attempt == self.max_attempts:
                 if self.max_attempts > 1:
-                    raise DeliveryFailed(
-                        f"{failure} (gave up after {attempt} attempts)",
-                        status_code=failure.status_code,
-                        error=failure.error,
-                        text=failure.text,
-                        attempts=attempt,
-                    )
+                    raise failure.amended(f" (gave up after {attempt} attempts)")
                 raise failure
             delay = self._delay(attempt, wait)
             source = "as incident.io asked" if wait is not None else "backing off"
@@ -231,12 +236,21 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
 
 def _refusal(response: requests.Response, error: IncidentIoError, text: str, attempts: int) -> DeliveryFailed:
     code = response.status_code
+    if 300 <= code < 400:
+        # Not a refusal: whatever answers at api-url points elsewhere, and following it could carry the
+        # token there. Only the scheme and host of where it points are repeated.
+        where = urlsplit(response.headers.get("Location", ""))
+        shown = where.scheme in ("http", "https") and where.hostname
+        to = f" to {where.scheme}://{where.hostname}" if shown else ""
+        reason = (
+            f"{urlsplit(response.url).netloc} answered with a redirect (HTTP {code}){to}, which is not "
+            "followed so that the token stays with incident.io"
+        )
+        return DeliveryFailed(reason, status_code=code, error=error, text=text, attempts=attempts)
     said = [f"HTTP {code}"]
     if error.type:
         said.append(error.type)
     detail = "; ".join(error.messages) if error.messages else None
-    if detail is None and 300 <= code < 400:
-        detail = "a redirect, which is not followed so that the token stays with incident.io"
     if detail is None and text.strip():
         kind = "an HTML page" if text.lstrip()[:1] == "<" else "a non-JSON answer"
         detail = f"{kind}, maybe from a proxy"

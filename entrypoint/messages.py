@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 INVALID_SETTINGS_TITLE = "incident.io alert: invalid input"
 DELIVERY_FAILED_TITLE = "incident.io alert not delivered"
 
@@ -25,14 +27,29 @@ HINT_BY_STATUS = {
         "(…/v2/alert_events/http/<id>), and the source must still exist."
     ),
     413: "The alert is too large; shorten the description or metadata.",
-    422: "incident.io rejected a field of the alert; check the inputs named above (title, metadata, ...).",
     429: "incident.io's rate limit (120 events a minute per alert source) was hit; spread the alerts out.",
 }
 HINT_SERVER = "incident.io or a proxy on the way had a problem; it usually passes. Re-run the job later."
-HINT_NETWORK = (
-    "Check that the runner can reach {host} (firewall, DNS, HTTPS_PROXY / NO_PROXY), or raise "
-    "timeout-seconds."
+HINT_NETWORK = "Check that the runner can reach {host} (firewall, DNS, HTTPS_PROXY / NO_PROXY)."
+HINT_TIMEOUT = (
+    "Check that the runner can reach {host} (firewall, HTTPS_PROXY / NO_PROXY), or raise timeout-seconds "
+    "if it is only slow."
 )
+HINT_REDIRECT = "Check api-url: it should be https://api.incident.io (or your proxy's exact URL)."
+HINT_REJECTED_FIELDS = "incident.io rejected {fields}: check the {inputs} input{s}."
+HINT_REJECTED = (
+    "incident.io rejected a field of the alert: check title, description, metadata, source-url and "
+    "deduplication-key against its message."
+)
+# The alert's fields in incident.io's errors, and the inputs that set them.
+INPUT_OF_FIELD = {
+    "title": "title",
+    "description": "description",
+    "metadata": "metadata",
+    "source_url": "source-url",
+    "deduplication_key": "deduplication-key",
+    "status": "status",
+}
 
 FAIL_ON_ERROR_OFF = "fail-on-error is false, so the step does not fail."
 RESOLVE_NOT_FATAL = (
@@ -82,16 +99,39 @@ INTERNAL_ERROR = (
 )
 
 
-def delivery_hint(status_code: int | None, host: str) -> str:
+def delivery_hint(status_code: int | None, host: str, *, timed_out: bool, fields: list[str]) -> str:
+    """What to do about an undelivered alert: one or two sentences."""
     if status_code is None:
-        return HINT_NETWORK.format(host=host)
+        return (HINT_TIMEOUT if timed_out else HINT_NETWORK).format(host=host)
+    if status_code == 422:
+        return rejected_fields_hint(fields)
     if status_code in HINT_BY_STATUS:
         return HINT_BY_STATUS[status_code]
     if 300 <= status_code < 400:
-        return "Check api-url: it should be https://api.incident.io (or your proxy's exact URL)."
+        return HINT_REDIRECT
     if status_code >= 500:
         return HINT_SERVER
     return "Check the inputs against incident.io's answer above."
+
+
+def rejected_fields_hint(fields: list[str]) -> str:
+    """Name the inputs behind the fields incident.io rejected (`deduplication_key` → deduplication-key)."""
+    names = [re.split(r"[./\[]", field.lstrip("/$."), maxsplit=1)[0] for field in fields]
+    known = [name for name in dict.fromkeys(names) if name in INPUT_OF_FIELD]
+    if not known:
+        return HINT_REJECTED
+    inputs = [INPUT_OF_FIELD[name] for name in known]
+    return HINT_REJECTED_FIELDS.format(
+        fields=" and ".join(known), inputs=" and ".join(inputs), s="s" if len(inputs) > 1 else ""
+    )
+
+
+def sentences(*parts: str) -> str:
+    """Parts joined as separate sentences: each ends with a full stop (or its own punctuation)."""
+    done = []
+    for part in filter(None, (part.strip() for part in parts)):
+        done.append(part if part[-1] in ".!?" else part + ".")
+    return " ".join(done)
 
 
 # GitHub's API: it only adds detail, so its failures are warnings that say what was missing.
@@ -108,6 +148,12 @@ GITHUB_FIX_PERMISSION = (
 GITHUB_FIX_NETWORK = "Check that the runner can reach GITHUB_API_URL (proxy, firewall)."
 GITHUB_FIX_NONE = "This usually passes by itself; nothing needs to change."
 GITHUB_MISSING_JOBS = "the alert does not list the failed jobs and steps"
+GITHUB_MISSING_ERRORS = "the alert does not quote the failed jobs' error messages"
+GITHUB_ERRORS_FORBIDDEN = (
+    "GitHub's API at {base_url} did not let the github-token read the failed jobs' error messages "
+    "(HTTP {status}), so the alert does not quote them. Grant `checks: read` in the workflow's or job's "
+    "`permissions:`: private repositories need it to read check run annotations."
+)
 GITHUB_MISSING_HISTORY = (
     "failures-before-alert ({needed}) could not be checked and the alert fires anyway, so that a real "
     "failure is not missed"

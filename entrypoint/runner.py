@@ -18,6 +18,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
+# The runner's own credentials in a step's environment. The runner masks them in the log itself; they
+# are redacted from everything this class writes too, in case some text (an error message) echoes one.
+RUNNER_SECRETS = ("ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+
 
 def escape_data(text: str) -> str:
     """Escape a command's message so that it stays on one line and means only itself."""
@@ -43,6 +47,8 @@ class Runner:
         self._output_path = environ.get("GITHUB_OUTPUT", "").strip() or None
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "").strip() or None
         self._secrets: list[str] = []
+        for name in RUNNER_SECRETS:
+            self._remember(environ.get(name, "").strip())
 
     # -- plain lines -------------------------------------------------------------------------------
 
@@ -79,10 +85,14 @@ class Runner:
         """Mask `secret`: the runner hides it in the log, and this class in everything it writes."""
         if not secret:
             return
-        self._secrets.append(secret)
-        self._secrets.sort(key=len, reverse=True)  # a secret inside another is replaced after it
+        self._remember(secret)
         if self.in_actions:
             print(f"::add-mask::{escape_data(secret)}", file=self._stream, flush=True)
+
+    def _remember(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
+            self._secrets.sort(key=len, reverse=True)  # a secret inside another is replaced after it
 
     def _annotation(self, kind: str, message: str, title: str | None) -> None:
         if self.in_actions:

@@ -379,10 +379,13 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     return settings
 
 
-def missing_required(settings: Settings, reported: list[Problem] | None = None) -> list[Problem]:
+def missing_required(
+    settings: Settings, reported: list[Problem] | None = None, *, in_actions: bool = True
+) -> list[Problem]:
     """The required inputs that are not set: an error wherever an alert would be sent.
 
-    An input already `reported` as invalid is not reported again as missing.
+    An input already `reported` as invalid is not reported again as missing. The hint says how to set
+    it where the action runs: `with:` in a workflow, a variable in `docker run`.
     """
     known = {problem.input for problem in reported or []}
     missing = []
@@ -391,7 +394,7 @@ def missing_required(settings: Settings, reported: list[Problem] | None = None) 
     if settings.alert_source_config_id is None:
         missing.append(INPUTS_BY_FIELD["alert_source_config_id"])
     return [
-        Problem(spec, "is required and was not set" + _where_to_set(spec))
+        Problem(spec, "is required and was not set" + _where_to_set(spec, in_actions))
         for spec in missing
         if spec not in known
     ]
@@ -444,8 +447,9 @@ def parse_metadata(text: str) -> JsonObject:
     if text.startswith(("{", "[", '"')):
         try:
             parsed = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"{allowed}; it is not valid JSON ({exc.args[0].split(':')[0]})") from None
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise ValueError(f"{allowed}; it is not valid JSON ({exc.msg} at {where})") from None
         if not isinstance(parsed, dict):
             raise ValueError(f"{allowed}; the JSON is not an object")
         return parsed
@@ -480,7 +484,10 @@ def _show(value: str, limit: int = 60) -> str:
     return repr(shown)
 
 
-def _where_to_set(spec: Input) -> str:
+def _where_to_set(spec: Input, in_actions: bool) -> str:
+    if not in_actions:
+        what = "the alert source's secret token" if spec.name == "api-token" else "it"
+        return f"; pass {what} as {spec.env_variable}=… (docker run -e {spec.env_variable})"
     if spec.name == "api-token":
         return (
             "; pass the alert source's secret token, e.g. api-token: ${{ secrets.INCIDENT_IO_ALERT_TOKEN }}"

@@ -114,6 +114,7 @@ class Commit:
     sha: str
     url: str
     message: str | None = None  # untrusted text
+    author: str | None = None  # who wrote it (a login where the payload gives one); untrusted text
 
     @property
     def short_sha(self) -> str:
@@ -169,6 +170,7 @@ class WorkflowRun:
     workflow_file: str | None = None  # `ci.yml`: names the workflow in keys (display names can repeat)
     default_branch: str | None = None  # this repository's, from the event payload
     by_dependabot: bool = False  # Dependabot's runs get no Actions secrets
+    runner_environment: str | None = None  # github-hosted or self-hosted (RUNNER_ENVIRONMENT)
 
     @property
     def api_workflow(self) -> str | None:
@@ -220,6 +222,7 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
     event_name = env.get("GITHUB_EVENT_NAME") or None
     api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     runner_name = (environ.get("RUNNER_NAME") or "").strip() or None
+    runner_environment = (environ.get("RUNNER_ENVIRONMENT") or "").strip() or None
     if event_name in WATCHED_EVENTS and payload:
         watched = _WATCHED_READERS[event_name](payload, server_url, repository)
         if watched is not None:
@@ -233,7 +236,11 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
         )
     current = _current_run(env, payload, server_url, repository, event_name)
     current = dataclasses.replace(
-        current, api_url=api_url, runner_name=runner_name, default_branch=default_branch
+        current,
+        api_url=api_url,
+        runner_name=runner_name,
+        default_branch=default_branch,
+        runner_environment=runner_environment,
     )
     return RunReading(current, warnings)
 
@@ -287,8 +294,8 @@ def _current_run(
             pull_request = PullRequest(number, f"{repo_url}/pull/{number}", _str(pull.get("title")))
     sha = env.get("GITHUB_SHA") or None
     head_commit = _dict(payload.get("head_commit"))
-    message = _str(head_commit.get("message")) if head_commit.get("id") == sha else None
-    commit = Commit(sha, f"{repo_url}/commit/{sha}", message) if sha else None
+    # A push's head commit is the run's commit; other events' runs test another one.
+    commit = _commit(repo_url, sha, head_commit if head_commit.get("id") == sha else {})
     origin = _origin_of_current_run(env, payload, event_name)
     actors = {env.get("GITHUB_ACTOR"), env.get("GITHUB_TRIGGERING_ACTOR"), _login(pull.get("user"))}
     return WorkflowRun(
@@ -399,7 +406,7 @@ def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repositor
         run_attempt=_int(run.get("run_attempt")),
         run_url=f"{repo_url}/actions/runs/{run_id}" if run_id else None,
         actor=_login(run.get("triggering_actor")) or _login(run.get("actor")),
-        commit=Commit(sha, f"{repo_url}/commit/{sha}", _str(head_commit.get("message"))) if sha else None,
+        commit=_commit(repo_url, sha, head_commit),
         pull_request=_first_pull_request(run.get("pull_requests"), repo_url),
         watched=Watched("workflow_run", _str(run.get("status")) == "completed", _str(run.get("conclusion"))),
         workflow_id=str(number) if (number := _int(run.get("workflow_id"))) else None,
@@ -438,9 +445,7 @@ def _watched_check(
         run_attempt=None,
         run_url=url,
         actor=_login(payload.get("sender")),
-        commit=Commit(sha, f"{repo_url}/commit/{sha}", _str(_dict(suite.get("head_commit")).get("message")))
-        if sha
-        else None,
+        commit=_commit(repo_url, sha, _dict(suite.get("head_commit"))),
         pull_request=_first_pull_request(check.get("pull_requests"), repo_url),
         watched=Watched(kind, _str(check.get("status")) == "completed", _str(check.get("conclusion"))),
         key_scope=f"github-{kind.replace('_', '-')}",
@@ -511,6 +516,18 @@ def _int(value: object) -> int | None:
 
 def _login(actor: object) -> str | None:
     return _str(_dict(actor).get("login"))
+
+
+def _commit(repo_url: str, sha: str | None, head_commit: Mapping[str, Any]) -> Commit | None:
+    if not sha:
+        return None
+    message, author = _str(head_commit.get("message")), _author(head_commit.get("author"))
+    return Commit(sha, f"{repo_url}/commit/{sha}", message, author)
+
+
+def _author(author: object) -> str | None:
+    """A commit's author: their GitHub login where the payload has it, else their name (never the email)."""
+    return _str(_dict(author).get("username")) or _str(_dict(author).get("name"))
 
 
 def _short_ref(ref: str) -> str:

@@ -49,7 +49,7 @@ def test_failed_job_fires_an_alert_and_outputs_say_so(
     body = request.json()
     assert_valid_body(body)
     assert body["status"] == "firing"
-    assert body["title"] == "CI / test on main in octo-org/octo-repo"
+    assert body["title"] == "CI / test failed on main in octo-org/octo-repo"
     assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:test:main"
     assert body["source_url"] == "https://github.com/octo-org/octo-repo/actions/runs/1658821493"
     assert body["metadata"]["conclusion"] == "failure"
@@ -80,7 +80,8 @@ def test_passing_job_resolves_the_same_alert_on_a_later_run(
     first, second = stand_in.bodies()
     assert (first["status"], second["status"]) == ("firing", "resolved")
     assert first["deduplication_key"] == second["deduplication_key"]
-    assert first["title"] == second["title"]
+    assert first["title"] == "CI / test failed on main in octo-org/octo-repo"
+    assert second["title"] == "CI / test passed on main in octo-org/octo-repo"
     assert resolved.outputs["status"] == "resolved"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -10,8 +11,9 @@ from typing import Any
 import pytest
 
 from entrypoint.alert import MAX_BODY_BYTES, Alert, AlertTooLarge, Skip, build_alert, decide_status
+from entrypoint.failures import FailedJob, Failures
 from entrypoint.settings import read_settings
-from entrypoint.workflow_run import Watched, WorkflowRun, read_workflow_run
+from entrypoint.workflow_run import Origin, Watched, WorkflowRun, read_workflow_run
 from tests.support import layouts
 from tests.support.actions_runner import default_github_env
 from tests.support.layouts import Layout
@@ -233,20 +235,59 @@ def test_titles_say_where_the_run_came_from() -> None:
         assert isinstance(built, Alert)
         return built.title
 
-    assert title(layouts.push()) == "CI / test on main in octo-org/octo-repo"
+    assert title(layouts.push()) == "CI / test failed on main in octo-org/octo-repo"
     assert title(layouts.pull_request("main", fork_owner="someone")) == (
-        "CI / test on someone:main (a fork) in octo-org/octo-repo"
+        "CI / test failed on someone:main (a fork) in octo-org/octo-repo"
     )
-    assert title(layouts.merge_group()) == "CI / test in the merge queue of main in octo-org/octo-repo"
-    assert title(layouts.tag_push("v1.2.0")) == "Release / publish for tag v1.2.0 in octo-org/octo-repo"
+    assert title(layouts.merge_group()) == "CI / test failed in the merge queue of main in octo-org/octo-repo"
+    assert (
+        title(layouts.tag_push("v1.2.0")) == "Release / publish failed for tag v1.2.0 in octo-org/octo-repo"
+    )
 
 
-def test_title_is_one_line_and_the_same_for_both_statuses() -> None:
+def test_the_title_says_what_happened_and_the_key_stays() -> None:
     firing = alert_for(job_status="failure", matrix='{"os": "ubuntu"}')
     resolved = alert_for(job_status="success", matrix='{"os": "ubuntu"}')
     assert isinstance(firing, Alert) and isinstance(resolved, Alert)
-    assert firing.title == resolved.title == "CI / test (os=ubuntu) on main in octo-org/octo-repo"
+    assert firing.title == "CI / test (os=ubuntu) failed on main in octo-org/octo-repo"
+    assert resolved.title == "CI / test (os=ubuntu) passed on main in octo-org/octo-repo"
+    assert firing.deduplication_key == resolved.deduplication_key
     assert "\n" not in firing.title
+
+
+def failed(name: str, *steps: str) -> FailedJob:
+    return FailedJob(name, f"https://github.com/o/r/actions/runs/1/job/{len(name)}", steps, id=len(name))
+
+
+@pytest.mark.parametrize(
+    ("failures", "title"),
+    [
+        # One failed step of the one failed job (this one) is named.
+        (Failures((failed("test", "pytest"),)), f'CI / test failed at step "pytest" on main in {REPO}'),
+        # Two failed steps, or two failed jobs: the description lists them; the title stays short.
+        (Failures((failed("test", "a", "b"),)), f"CI / test failed on main in {REPO}"),
+        (Failures((failed("test", "a"), failed("lint", "b"))), f"CI / test failed on main in {REPO}"),
+        # A very long step name is cut.
+        (Failures((failed("test", "x" * 100),)), f'CI / test failed at step "{"x" * 59}…" on main in {REPO}'),
+    ],
+)  # fmt: skip
+def test_a_firing_title_names_the_failed_step(failures: Failures, title: str) -> None:
+    environ = {**default_github_env(GITHUB_EVENT_PATH=""), **INPUTS, "INPUT_JOB-STATUS": "failure"}
+    built = build_alert(read_settings(environ), read_workflow_run(environ).run, failures)
+    assert isinstance(built, Alert)
+    assert built.title == title
+
+
+def test_a_watched_run_names_its_one_failed_job_and_how_it_ended() -> None:
+    run = dataclasses.replace(watched_run("workflow_run", True, "timed_out"), origin=Origin("branch", "main"))
+    settings = read_settings({**default_github_env(), **INPUTS})
+    one = build_alert(settings, run, Failures((failed("e2e", "Cypress"),)))
+    two = build_alert(settings, run, Failures((failed("e2e"), failed("unit"))))
+    assert isinstance(one, Alert) and isinstance(two, Alert)
+    assert one.title == 'CI / e2e timed out at step "Cypress" on main in o/r'
+    assert two.title == "CI timed out on main in o/r"
+    assert one.source_url == "https://github.com/o/r/actions/runs/1/job/3"  # the one failed job's log
+    assert two.source_url is None  # this test's run has no URL: the run's, where there is one
 
 
 def test_metadata_keys() -> None:
@@ -255,6 +296,7 @@ def test_metadata_keys() -> None:
     assert set(built.metadata) == {
         "repository", "workflow", "workflow_file", "job", "ref", "branch", "sha", "run_id", "run_number",
         "run_attempt", "run_url", "actor", "event_name", "server_url", "conclusion", "matrix",
+        "runner_name", "runner_environment",
     }  # fmt: skip
     assert all(isinstance(value, (str, int)) for value in built.metadata.values())  # flat
     assert "ACTIONS_RUNTIME_TOKEN" not in json.dumps(built.body())

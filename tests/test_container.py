@@ -15,7 +15,7 @@ import yaml
 from tests.conftest import SOURCE_ID, TOKEN
 from tests.support.actions_runner import JOB_TOKEN, ROOT, RUNTIME_TOKEN, StepFiles, default_github_env
 from tests.support.container import prepare, run_container_step
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, job
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
 from tests.support.schema import assert_valid_body
 
@@ -46,17 +46,23 @@ def test_alert_arrives_and_outputs_reach_the_runner(
         assert RUNTIME_TOKEN not in text
 
 
-def test_failed_jobs_come_from_the_github_api_url(
+def test_failed_jobs_and_their_errors_come_from_the_github_api_url(
     image: str, stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     with GitHubApiStandIn(token=JOB_TOKEN) as github:
         run_id = int(default_github_env()["GITHUB_RUN_ID"])
-        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[job("lint", "failure")])
+        lint = job("lint", "failure")
+        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[lint])
+        github.annotations[lint["id"]] = [annotation("F401 unused import", path="app.py", line=3)]
         result = run_container_step(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
 
         assert result.returncode == 0, result.log
-        assert [r.headers["authorization"] for r in github.received] == [f"Bearer {JOB_TOKEN}"]
-    assert stand_in.bodies()[0]["metadata"]["failed_jobs"] == ["lint"]
+        jobs, errors = github.received
+        assert "/jobs?" in jobs.path and "/annotations?" in errors.path
+        assert {r.headers["authorization"] for r in github.received} == {f"Bearer {JOB_TOKEN}"}
+    metadata = stand_in.bodies()[0]["metadata"]
+    assert metadata["failed_jobs"] == ["lint"]
+    assert metadata["errors"] == ["lint: app.py:3: F401 unused import"]
     assert result.annotations("warning") == []
     assert JOB_TOKEN not in result.log.replace(f"::add-mask::{JOB_TOKEN}", "") + result.output_file
 

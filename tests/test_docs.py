@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from entrypoint.alert import default_metadata, failure_metadata
+from entrypoint.alert import default_metadata, failure_metadata, runner_metadata
 from entrypoint.failures import FailedJob, Failures
 from entrypoint.settings import INPUTS, Settings
 from entrypoint.workflow_run import Commit, PullRequest, WorkflowRun
@@ -63,13 +63,19 @@ def test_every_output_is_documented() -> None:
 def test_every_documented_metadata_key_is_produced(key: str) -> None:
     run = WorkflowRun(
         "https://github.com", "o/r", "CI", "test", "refs/heads/main", "main", "push", 1, 2, 3,
-        "https://github.com/o/r/actions/runs/1", "me", Commit("a" * 40, "u", "m"), PullRequest(4, "u"),
-        workflow_file="ci.yml",
+        "https://github.com/o/r/actions/runs/1", "me", Commit("a" * 40, "u", "m", "mona"),
+        PullRequest(4, "u"), workflow_file="ci.yml", runner_name="GitHub Actions 2",
+        runner_environment="github-hosted",
     )  # fmt: skip
-    failures = Failures((FailedJob("test", None, ("Run tests",)),), consecutive=3)
+    failed = FailedJob("test", None, ("Run tests",), seconds=75, errors=("assert 1 == 2",))
+    failures = Failures((failed,), consecutive=3)
     needs = '{"build": {"result": "failure"}, "lint": {"result": "success"}}'
     settings = Settings.model_validate({"matrix": '{"os": "ubuntu"}', "needs": needs})
-    produced = default_metadata(run, settings, "failure") | failure_metadata(failures, 3)
+    produced = (
+        default_metadata(run, settings, "failure")
+        | failure_metadata(failures, 3)
+        | runner_metadata(run, settings.model_copy(update={"needs": None}), failures)
+    )
     documented = set(table_rows("Metadata"))
     assert key in produced
     assert set(produced) == documented

@@ -107,9 +107,11 @@ def test_the_alert_names_the_failed_jobs_and_steps_with_links(
     assert ": failed at `Run pytest`" in description
     assert "build" not in description and "Upload" not in description and "`Alert`" not in description
     assert "| Failed jobs | lint, test |" in result.summary
-    (request,) = github.received
+    request, errors = github.received  # the jobs, then the completed failed job's errors
     assert request.path.startswith(f"/repos/octo-org/octo-repo/actions/runs/{RUN_ID}/attempts/1/jobs?")
     assert request.headers["x-github-api-version"] == "2022-11-28"
+    lint_id = github.runs[RUN_ID].attempts[1][1]["id"]
+    assert errors.path.startswith(f"/repos/octo-org/octo-repo/check-runs/{lint_id}/annotations?")
     assert_secrets_kept(result, stand_in, github)
 
 
@@ -122,7 +124,10 @@ def test_many_failures_are_paginated_and_capped(
         result = run_against(github, files, with_)
 
         assert result.returncode == 0, result.log
-        assert len(github.received) == 5  # 23 jobs, 5 to a page, following the Link headers
+        jobs_pages = [r for r in github.received if "/jobs?" in r.path]
+        errors = [r for r in github.received if "/annotations?" in r.path]
+        assert len(jobs_pages) == 5  # 23 jobs, 5 to a page, following the Link headers
+        assert len(errors) == 5  # the error messages of the first 5 failed jobs only
     body = stand_in.bodies()[0]
     assert_valid_body(body)
     assert body["metadata"]["failed_jobs"] == [f"test ({n})" for n in range(10)]

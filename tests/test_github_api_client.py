@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 import responses
 
@@ -99,7 +101,7 @@ def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
         Job(None, "cancelled", "completed", "cancelled", None, None, ()),
     ]
 
-    failed = find_failed_jobs(jobs)
+    failed = find_failed_jobs(jobs, datetime.now(UTC))
 
     assert [(job.name, job.url, job.failed_steps) for job in failed] == [
         ("timed out", "https://x/1", ()),

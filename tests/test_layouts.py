@@ -248,7 +248,7 @@ def test_a_bad_tag_fires_and_the_next_good_tag_resolves_it(steps: Steps, stand_i
     assert (fired["status"], resolved["status"]) == ("firing", "resolved")
     assert fired["deduplication_key"] == resolved["deduplication_key"]
     assert fired["deduplication_key"] == "github-actions-tag:octo-org/octo-repo:release.yml:publish"
-    assert fired["title"] == "Release / publish for tag v1.2.0 in octo-org/octo-repo"
+    assert fired["title"] == "Release / publish failed for tag v1.2.0 in octo-org/octo-repo"
     assert "- **Tag:** `v1.2.0`" in fired["description"]
 
 
@@ -287,7 +287,7 @@ def test_merge_queue_runs_in_scope_have_their_own_key(steps: Steps, stand_in: In
     assert red["deduplication_key"] == green["deduplication_key"] != MAIN_KEY
     assert red["deduplication_key"] == "github-actions-merge-queue:octo-org/octo-repo:ci.yml:test:main"
     assert (red["status"], green["status"]) == ("firing", "resolved")
-    assert red["title"] == "CI / test in the merge queue of main in octo-org/octo-repo"
+    assert red["title"] == "CI / test failed in the merge queue of main in octo-org/octo-repo"
 
 
 # -- 5. a notify job with needs ------------------------------------------------------------------------------
@@ -318,7 +318,8 @@ def test_a_notify_job_fires_when_a_needed_job_failed(
     assert body["metadata"]["failed_needs"] == ["test"]
     assert body["metadata"]["failed_jobs"] == ["test"]
     assert "- **Failed needed jobs:** test" in body["description"]
-    assert body["title"] == "CI on main in octo-org/octo-repo"
+    # The one failed needed job, and its one failed step, say what broke.
+    assert body["title"] == 'CI / test failed at step "Run pytest" on main in octo-org/octo-repo'
     assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:notify:main"
     assert "needed jobs failed: test" in result.stdout
 
@@ -642,6 +643,7 @@ def test_the_quick_start_grants_what_the_action_reads() -> None:
     assert quick_start is not None
     assert "permissions:" in quick_start.group(1)
     assert "actions: read" in quick_start.group(1)
+    assert "checks: read" in quick_start.group(1)
 
 
 # -- the README's layout table, row by row -------------------------------------------------------------------

@@ -261,7 +261,8 @@ def test_each_example_uses_only_real_inputs_and_least_privilege(path: Path) -> N
         if "workflow_run" not in workflow["on"]:
             assert "always()" in step.get("if", ""), f"{path.name}: the step must run after a failure too"
     assert workflow["permissions"].get("actions") == "read", "the failed jobs need actions: read"
-    assert set(workflow["permissions"]) <= {"contents", "actions"}
+    assert workflow["permissions"].get("checks") == "read", "their error messages need checks: read"
+    assert set(workflow["permissions"]) <= {"contents", "actions", "checks"}
     assert all("timeout-minutes" in job for job in workflow["jobs"].values())
 
 

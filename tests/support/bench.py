@@ -3,8 +3,9 @@
 - process time per alert: `python -m entrypoint` sending a real alert to the local stand-in, vs a
   bare `python -c pass`, vs curl posting the same body;
 - the same with GitHub's API answering (a local stand-in): failed jobs listed and
-  failures-before-alert 3 checked, vs the plain alert; and a resolve that first looks for a newer
-  failed run of the same job, vs the plain alert;
+  failures-before-alert 3 checked, vs the plain alert; an alert that also quotes the error messages
+  of 3 failed jobs, vs the plain alert; and a resolve that first looks for a newer failed run of the
+  same job, vs the plain alert;
 - import time of the entrypoint, vs a bare interpreter;
 - a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - with Docker: the image's no-cache build time with the base present, its size and growth over
@@ -35,7 +36,7 @@ from tests.support.actions_runner import (
 )
 from tests.support.burst import run_burst
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, step
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, exit_code, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "bench-token"
@@ -156,6 +157,39 @@ def bench_github_api(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float)
     )
 
 
+def bench_errors(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float) -> None:
+    """An alert that reads the jobs and the error messages of 3 failed sibling jobs (4 requests)."""
+    github_env = default_github_env()
+    with GitHubApiStandIn(token=JOB_TOKEN) as github:
+        siblings = [job(name, "failure", [step("run", "failure")]) for name in ("lint", "unit", "e2e")]
+        mine = job("test", None, [step("pytest", "failure")], status="in_progress")
+        mine["runner_name"] = github_env["RUNNER_NAME"]
+        github.add_run(
+            FakeRun(int(github_env["GITHUB_RUN_ID"]), None, status="in_progress"), jobs=[*siblings, mine]
+        )
+        for sibling in siblings:
+            github.annotations[sibling["id"]] = [
+                annotation("AssertionError: 2 != 3", path="t.py"),
+                exit_code(),
+            ]
+        files = StepFiles(tmp / "errors")
+        write_event(files, THIS_PUSH)
+        with_ = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+        env = process_environment(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
+        sent_before = len(stand_in.received)
+        per_alert = median_seconds(
+            lambda: run([sys.executable, "-m", "entrypoint"], env=env, cwd=files.workspace)
+        )
+        requests_per_alert = len(github.received) / RUNS
+        quoted = all(len(body["metadata"].get("errors", [])) == 3 for body in stand_in.bodies()[sent_before:])
+    row(
+        "per alert quoting 3 failed jobs' errors",
+        f"{per_alert * 1000:.0f} ms",
+        f"plain alert: {plain_alert * 1000:.0f} ms",
+        f"{requests_per_alert:.0f} GitHub requests per alert; all quoted 3 errors: {quoted}",
+    )
+
+
 def bench_image() -> None:
     reason = docker_unavailable_reason()
     if reason is not None:
@@ -207,6 +241,7 @@ def main() -> None:
     ):
         plain_alert = bench_process(stand_in, Path(tmp))
         bench_github_api(stand_in, Path(tmp), plain_alert)
+        bench_errors(stand_in, Path(tmp), plain_alert)
     with tempfile.TemporaryDirectory() as tmp:
         burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)
     row(

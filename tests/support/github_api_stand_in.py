@@ -1,9 +1,10 @@
 """A local stand-in for the parts of GitHub's REST API the action reads, on 127.0.0.1 only.
 
-Answers with the real API's shapes (docs.github.com/rest/actions): the jobs of a run attempt or of a
-run's latest attempt, one run, and the runs of a workflow filtered by branch and status, paginated
-with `Link` headers. It checks the bearer token like GitHub (401 Bad credentials) and can be
-scripted with GitHub's 403 and rate-limit answers. Tests select it through GITHUB_API_URL.
+Answers with the real API's shapes (docs.github.com/rest/actions, /rest/checks): the jobs of a run
+attempt or of a run's latest attempt, one run, the runs of a workflow filtered by branch and status,
+and a job's check run annotations (a JSON array), paginated with `Link` headers. It checks the bearer
+token like GitHub (401 Bad credentials) and can be scripted with GitHub's 403 and rate-limit
+answers. Tests select it through GITHUB_API_URL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -32,9 +34,16 @@ def job(
     *,
     status: str = "completed",
     runner_name: str = "GitHub Actions 7",
+    minutes: float = 4.2,
+    labels: list[str] | None = None,
 ) -> dict[str, Any]:
-    """A job as GET .../actions/runs/{id}/attempts/{n}/jobs lists it (run fields filled in later)."""
+    """A job as GET .../actions/runs/{id}/attempts/{n}/jobs lists it (run fields filled in later).
+
+    It started `minutes` ago (a completed one ran that long and has just ended).
+    """
     job_id = next(_ids)
+    now = datetime.now(UTC)
+    started = now - timedelta(minutes=minutes)
     return {
         "id": job_id,
         "run_id": 0,
@@ -46,11 +55,36 @@ def job(
         "conclusion": conclusion,
         "name": name,
         "steps": steps or [],
-        "labels": ["ubuntu-latest"],
+        "labels": labels if labels is not None else ["ubuntu-latest"],
         "runner_id": 7,
         "runner_name": runner_name,
         "runner_group_name": "GitHub Actions",
+        "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "completed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ") if status == "completed" else None,
     }
+
+
+def annotation(
+    message: str, level: str = "failure", *, title: str | None = None, path: str = ".github", line: int = 1
+) -> dict[str, Any]:
+    """A check run annotation as GitHub lists it; the runner's own have the path `.github`."""
+    return {
+        "path": path,
+        "blob_href": f"https://github.com/octo-org/octo-repo/blob/6113728f27ae/{path}",
+        "start_line": line,
+        "end_line": line,
+        "start_column": None,
+        "end_column": None,
+        "annotation_level": level,
+        "title": title,
+        "message": message,
+        "raw_details": None,
+    }
+
+
+def exit_code(code: int = 1) -> dict[str, Any]:
+    """What the runner records for every failed step."""
+    return annotation(f"Process completed with exit code {code}.")
 
 
 @dataclass
@@ -99,6 +133,8 @@ class GitHubApiStandIn(HttpStandIn):
         self.page_size = page_size  # a smaller page than asked for, to make it paginate
         self.jobs_delay = 0.0  # seconds before each answer about jobs, as a slow GitHub would take
         self.runs: dict[int, FakeRun] = {}
+        self.annotations: dict[int, list[dict[str, Any]]] = {}  # job (check run) id → its annotations
+        self.annotations_status: int | None = None  # e.g. 403: a token without checks: read
 
     def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
         self.runs[run.run_id] = run
@@ -129,6 +165,8 @@ class GitHubApiStandIn(HttpStandIn):
             return Reply(401, api_error(401, "Bad credentials"))
         parts = urlsplit(request.path)
         query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        if match := re.fullmatch(rf"/repos/{self.repository}/check-runs/(\d+)/annotations", parts.path):
+            return self._annotations(parts.path, query, int(match.group(1)))
         prefix = f"/repos/{self.repository}/actions"
         path = parts.path.removeprefix(prefix) if parts.path.startswith(prefix + "/") else ""
         if match := re.fullmatch(r"/runs/(\d+)/attempts/(\d+)/jobs", path):
@@ -157,6 +195,17 @@ class GitHubApiStandIn(HttpStandIn):
             return self._page(parts.path, query, "workflow_runs", [self._run_json(run) for run in runs])
         return Reply(404, api_error(404, "Not Found"))
 
+    def _annotations(self, path: str, query: dict[str, str], check_run_id: int) -> Reply:
+        if self.annotations_status is not None:
+            message = (
+                "Resource not accessible by integration" if self.annotations_status == 403 else "Not Found"
+            )
+            return Reply(self.annotations_status, api_error(self.annotations_status, message))
+        known = {item["id"] for run in self.runs.values() for jobs in run.attempts.values() for item in jobs}
+        if check_run_id not in known:
+            return Reply(404, api_error(404, "Not Found"))
+        return self._page(path, query, None, self.annotations.get(check_run_id, []))
+
     def _run_json(self, run: FakeRun) -> dict[str, Any]:
         head_repository = run.head_repository or self.repository
         return {
@@ -176,7 +225,8 @@ class GitHubApiStandIn(HttpStandIn):
             "created_at": "2026-11-26T08:00:00Z",
         }
 
-    def _page(self, path: str, query: dict[str, str], key: str, items: list[dict[str, Any]]) -> Reply:
+    def _page(self, path: str, query: dict[str, str], key: str | None, items: list[dict[str, Any]]) -> Reply:
+        """One page: `{"total_count": n, key: [...]}`, or the bare list where `key` is None."""
         per_page = min(int(query.get("per_page", "30")), 100, self.page_size or 100)
         page = int(query.get("page", "1"))
         chosen = items[(page - 1) * per_page : page * per_page]
@@ -184,4 +234,5 @@ class GitHubApiStandIn(HttpStandIn):
         if page * per_page < len(items):
             next_query = urlencode({**query, "page": page + 1, "per_page": per_page})
             headers["Link"] = f'<{self.url}{path}?{next_query}>; rel="next"'
-        return Reply(200, {"total_count": len(items), key: chosen}, headers=headers)
+        body: Any = chosen if key is None else {"total_count": len(items), key: chosen}
+        return Reply(200, body, headers=headers)
