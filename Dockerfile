@@ -1,15 +1,18 @@
-# The action's image. The runner builds it at the start of every job that uses the action, so it is
-# small and quick to build, and it runs as root (no USER) because the runner's files need it.
+# The action's image. A release pushes it to GHCR and its action.yml names it by digest, so jobs pull
+# it; from main (`uses: ./`, `@main`, forks) the runner builds it at the start of every job that uses
+# the action. Either way it is small and quick, and it runs as root (no USER): the runner's files need it.
 FROM python:3.12-slim
 
 # Dependencies first, so a code change rebuilds only the layers after them. Hash-pinned wheels only.
 # No bytecode here: pip would otherwise leave ~10 MB of .pyc for itself and the standard library.
-# pydantic.v1, the legacy API (1.2 MB), is never imported by pydantic 2 or by the action.
+# Never imported at run time, so left out: pydantic.v1, the legacy API (1.2 MB); pydantic's mypy plugin;
+# the type stubs and py.typed markers that only type checkers read.
 COPY requirements.txt /action/requirements.txt
 RUN PYTHONDONTWRITEBYTECODE=1 pip install --no-cache-dir --no-compile --disable-pip-version-check \
         --root-user-action=ignore --require-hashes --no-deps --only-binary=:all: -r /action/requirements.txt \
  && site="$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
- && rm -rf "$site/pydantic/v1" \
+ && rm -rf "$site/pydantic/v1" "$site/pydantic/mypy.py" \
+ && find "$site" \( -name '*.pyi' -o -name py.typed \) -delete \
  && echo /action > "$site/incident_io_alert_action.pth"
 
 COPY entrypoint/ /action/entrypoint/

@@ -10,7 +10,7 @@ DEMO_INSTALLED := $(VENV)/.demo-installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 WORKFLOWS := $(wildcard .github/workflows/*.yml examples/*.yml)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench release-rehearsal clean
 
 $(VENV)/bin/python:
 	@echo "Creating a virtual environment in $(VENV) with $$($(PYTHON) --version) ..."
@@ -39,6 +39,7 @@ lint: $(INSTALLED)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml $(WORKFLOWS) action.yml
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
@@ -49,5 +50,12 @@ pytest: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.support.bench
 
+# The release script against a registry on 127.0.0.1:5000, which ../shared/container/local-registry.sh
+# starts on these machines (elsewhere: docker run -d -p 127.0.0.1:5000:5000 registry:2).
+release-rehearsal: $(INSTALLED)
+	@if [ -f ../shared/container/local-registry.sh ]; then \
+		bash ../shared/container/local-registry.sh >/dev/null; fi
+	$(BIN)/python -m tests.support.rehearsal
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

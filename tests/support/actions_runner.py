@@ -98,10 +98,12 @@ def step_environment(
     step_env: Mapping[str, str] | None = None,
     github_env: Mapping[str, str] | None = None,
     check_run_id: str = CHECK_RUN_ID,
+    action: Mapping[str, Any] = ACTION,
 ) -> dict[str, str]:
-    """The environment the runner gives the container, before path translation."""
+    """The environment the runner gives the container, before path translation, from `action`'s
+    inputs and runs.env (this checkout's action.yml unless told otherwise)."""
     env: dict[str, str] = dict(step_env or {})  # workflow/job/step env: first
-    unexpected = set(with_) - set(ACTION["inputs"])
+    unexpected = set(with_) - set(action["inputs"])
     if unexpected:
         raise AssertionError(f"Unexpected input(s) {sorted(unexpected)}: the runner would warn")
     contexts = {
@@ -111,11 +113,11 @@ def step_environment(
         "${{ job.check_run_id }}": check_run_id,
     }
     inputs: dict[str, str] = {}
-    for name, spec in ACTION["inputs"].items():
+    for name, spec in action["inputs"].items():
         default = str(spec.get("default", ""))
         inputs[name] = with_[name] if name in with_ else contexts.get(default, default)
         env["INPUT_" + name.replace(" ", "_").upper()] = inputs[name]  # overwrite
-    for key, expression in ACTION["runs"].get("env", {}).items():
+    for key, expression in action["runs"].get("env", {}).items():
         match = re.fullmatch(r"\$\{\{ inputs\.([a-z0-9-]+) \}\}", str(expression))
         assert match, f"runs.env {key} is not a plain inputs expression"
         env.setdefault(key, inputs[match.group(1)])  # added only where absent

@@ -9,7 +9,10 @@
 - import time of the entrypoint, vs a bare interpreter;
 - a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - with Docker: the image's no-cache build time with the base present, its size and growth over
-  the base, and `docker run` of a dry run vs `docker run` of the bare base image.
+  the base, and `docker run` of a dry run vs `docker run` of the bare base image;
+- with a registry on 127.0.0.1:5000 too: a job's set-up cost, the no-cache build (what `image:
+  Dockerfile` costs every job) vs pulling the released image by digest, the base present for both,
+  and the compressed bytes each fetches.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.support.actions_runner import (
     JOB_TOKEN,
@@ -35,9 +40,10 @@ from tests.support.actions_runner import (
     write_event,
 )
 from tests.support.burst import run_burst
-from tests.support.container import IMAGE, build_image, docker_unavailable_reason
+from tests.support.container import CHECKOUT_ID, IMAGE, build_image, docker_unavailable_reason
 from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, exit_code, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
+from tests.support.rehearsal import REGISTRY, registry_unavailable_reason
 
 TOKEN = "bench-token"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
@@ -204,6 +210,7 @@ def bench_image() -> None:
         f"{statistics.median(builds):.1f} s",
         f"runs {', '.join(f'{b:.1f}' for b in builds)} s",
     )
+    bench_job_setup(statistics.median(builds))
     row(
         "image size",
         f"{size / 1e6:.1f} MB",
@@ -231,6 +238,71 @@ def bench_image() -> None:
         f"{dry_time * 1000:.0f} ms",
         f"docker run base python -c pass: {bare_time * 1000:.0f} ms",
     )
+
+
+def bench_job_setup(build_seconds: float) -> None:
+    """What a job pays at "Set up job": building the Dockerfile (`image: Dockerfile`, main) against pulling
+    the released image by digest (`image: docker://...@sha256`, a release), the base image present for
+    both, and the compressed bytes each fetches: the wheels pip downloads, or the action's own layers."""
+    reason = registry_unavailable_reason(REGISTRY)
+    if reason is not None:
+        print(f"job set-up figures skipped: {reason}")
+        return
+    repository = f"{REGISTRY}/incident-io-alert-action-bench-{CHECKOUT_ID}"
+    run(["docker", "tag", IMAGE, f"{repository}:bench"])
+    run(["docker", "push", f"{repository}:bench"])
+    digests = json.loads(run(["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", IMAGE]).stdout)
+    image_ref = next(ref for ref in digests if ref.startswith(f"{repository}@"))
+    manifest = registry_manifest(repository.split("/", 1)[1], image_ref.split("@", 1)[1])
+    base_layers = int(run(["docker", "image", "inspect", "-f", "{{len .RootFS.Layers}}", BASE_IMAGE]).stdout)
+    own_bytes = sum(layer["size"] for layer in manifest["layers"][base_layers:])
+
+    def pull() -> None:
+        run(["docker", "image", "rm", "--force", IMAGE, f"{repository}:bench", image_ref])  # the base stays
+        run(["docker", "pull", image_ref])
+
+    pulls = [median_seconds(pull, runs=1) for _ in range(3)]
+    pull_seconds = statistics.median(pulls)
+    shown = ", ".join(f"{seconds:.2f}" for seconds in pulls)
+    run(["docker", "tag", image_ref, IMAGE])  # as the build left it
+    row(
+        "job set-up: pull released image by digest",
+        f"{pull_seconds:.2f} s",
+        f"no-cache build: {build_seconds:.1f} s",
+        f"{build_seconds / pull_seconds:.1f}x faster; target >= 8x; pulls {shown} s",
+    )
+    wheels = wheel_bytes()
+    row(
+        "job set-up: compressed bytes fetched",
+        f"{own_bytes / 1e6:.2f} MB",
+        f"build's wheels: {wheels / 1e6:.2f} MB" if wheels else "build's wheels: n/a (no PyPI)",
+        f"the action's own {len(manifest['layers']) - base_layers} layers; target <= 6 MB",
+    )
+
+
+def registry_manifest(name: str, digest: str) -> dict[str, Any]:
+    """The image manifest as the registry serves it to `docker pull` (its layers' compressed sizes)."""
+    request = urllib.request.Request(
+        f"http://{REGISTRY}/v2/{name}/manifests/{digest}",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        manifest: dict[str, Any] = json.loads(answer.read())
+    return manifest
+
+
+def wheel_bytes() -> int | None:
+    """What the Dockerfile's pip install downloads: the hash-pinned wheels for CPython 3.12 on Linux."""
+    with tempfile.TemporaryDirectory() as tmp:
+        download = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+             "--python-version", "3.12", "--implementation", "cp", "--platform", "manylinux_2_17_x86_64",
+             "--platform", "manylinux2014_x86_64", "--dest", tmp, "-r", str(ROOT / "requirements.txt")],
+            capture_output=True, check=False, timeout=300,
+        )  # fmt: skip
+        if download.returncode != 0:
+            return None
+        return sum(path.stat().st_size for path in Path(tmp).iterdir())
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ network so the container reaches the incident.io stand-in on 127.0.0.1, and noth
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.actions_runner import (
+    ACTION,
     ROOT,
     THIS_PUSH,
     StepFiles,
@@ -25,7 +27,9 @@ from tests.support.actions_runner import (
     write_event,
 )
 
-IMAGE = "incident-io-alert-action:test"
+# One tag per checkout: two clones testing at once must not build over each other's image.
+CHECKOUT_ID = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+IMAGE = f"incident-io-alert-action:test-{CHECKOUT_ID}"
 
 
 def docker_unavailable_reason() -> str | None:
@@ -93,14 +97,23 @@ def prepare(
     job_status: str = "failure",
     step_env: Mapping[str, str] | None = None,
     github_env: Mapping[str, str] | None = None,
+    image: str = IMAGE,
+    action: Mapping[str, Any] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and the docker CLI's environment for one container step."""
+    """The command line and the docker CLI's environment for one container step of `image`, with the
+    inputs of `action` (this checkout's action.yml unless told otherwise)."""
     if event is not None:
         write_event(files, event, github_env)
-    step = step_environment(with_, job_status=job_status, step_env=step_env, github_env=github_env)
+    step = step_environment(
+        with_,
+        job_status=job_status,
+        step_env=step_env,
+        github_env=github_env,
+        action=action if action is not None else ACTION,
+    )
     env = container_environment(files, step)
     cli_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
-    return docker_run_command(files, env), cli_env
+    return docker_run_command(files, env, image), cli_env
 
 
 def run_container_step(
