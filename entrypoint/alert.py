@@ -103,12 +103,16 @@ def encode_body(body: dict[str, Any]) -> bytes:
 
 
 def build_alert(
-    settings: Settings, run: WorkflowRun | None, failures: Failures | None = None
+    settings: Settings,
+    run: WorkflowRun | None,
+    failures: Failures | None = None,
+    decision: StatusDecision | None = None,
 ) -> Alert | Skip:
-    """The alert, or why nothing is sent. `failures` is what GitHub's API told about a firing alert."""
+    """The alert, or why nothing is sent. `failures` is what GitHub's API told about a firing alert;
+    `decision`, the status already decided (decided here if not)."""
     failures = failures or Failures()
     key = deduplication_key(settings, run)
-    decision = decide_status(settings, run)
+    decision = decision or decide_status(settings, run)
     if decision.status is None:
         return Skip(decision.reason, key)
     needed = settings.failures_before_alert

@@ -118,7 +118,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
             )
             return _skip(runner, reason, deduplication_key(settings, workflow_run))
     try:
-        built = build_alert(settings, workflow_run, failures)
+        built = build_alert(settings, workflow_run, failures, decision)
     except AlertTooLarge as exc:
         runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
         return _finish(

@@ -151,21 +151,12 @@ class Settings(BaseModel):
     @field_validator("status", mode="before")
     @classmethod
     def _status(cls, value: str) -> str:
-        lowered = value.lower()
-        if lowered not in ("auto", "firing", "resolved"):
-            raise ValueError(f"must be auto, firing or resolved; got {_show(value)}")
-        return lowered
+        return _one_of(value, ("auto", "firing", "resolved"))
 
     @field_validator("job_status", mode="before")
     @classmethod
     def _job_status(cls, value: str) -> str:
-        lowered = value.lower()
-        if lowered not in ("success", "failure", "cancelled", "skipped"):
-            raise ValueError(
-                f"must be success, failure, cancelled or skipped (as ${{{{ job.status }}}} gives); "
-                f"got {_show(value)}"
-            )
-        return lowered
+        return _one_of(value, JOB_RESULTS, " (as ${{ job.status }} gives)")
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -218,26 +209,17 @@ class Settings(BaseModel):
     @field_validator("dry_run", mode="before")
     @classmethod
     def _boolean(cls, value: str) -> bool:
-        lowered = value.lower()
-        if lowered not in ("true", "false"):
-            raise ValueError(f"must be true or false; got {_show(value)}")
-        return lowered == "true"
+        return _one_of(value, ("true", "false")) == "true"
 
     @field_validator("fail_on_error", mode="before")
     @classmethod
     def _fail_on_error(cls, value: str) -> str:
-        lowered = value.lower()
-        if lowered not in ("auto", "true", "false"):
-            raise ValueError(f"must be auto, true or false; got {_show(value)}")
-        return lowered
+        return _one_of(value, ("auto", "true", "false"))
 
     @field_validator("on_cancelled", mode="before")
     @classmethod
     def _on_cancelled(cls, value: str) -> str:
-        lowered = value.lower()
-        if lowered not in ("skip", "fire"):
-            raise ValueError(f"must be skip or fire; got {_show(value)}")
-        return lowered
+        return _one_of(value, ("skip", "fire"))
 
     @field_validator("branches", mode="before")
     @classmethod
@@ -477,6 +459,15 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _one_of(value: str, allowed: tuple[str, ...], where_from: str = "") -> str:
+    """The value in lower case, if it is one of `allowed` in any case; else the sentence saying so."""
+    lowered = value.lower()
+    if lowered not in allowed:
+        choices = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
+        raise ValueError(f"must be {choices}{where_from}; got {_show(value)}")
+    return lowered
 
 
 def _show(value: str, limit: int = 60) -> str:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.actions_runner import StepFiles
+from tests.support.actions_runner import JOB_TOKEN, StepFiles
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
+from tests.support.github_api_stand_in import GitHubApiStandIn
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 TOKEN = "test-token"
@@ -17,6 +18,13 @@ SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 @pytest.fixture
 def stand_in() -> Iterator[IncidentIoStandIn]:
     with IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as server:
+        yield server
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubApiStandIn]:
+    """GitHub's REST API on 127.0.0.1, answering the job's token; tests select it by GITHUB_API_URL."""
+    with GitHubApiStandIn(token=JOB_TOKEN) as server:
         yield server
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from entrypoint.messages import GITHUB_API_TITLE
 from tests.conftest import TOKEN
 from tests.support.actions_runner import (
     EVENTS_DIR,
@@ -25,28 +25,24 @@ from tests.support.actions_runner import (
     run_step,
 )
 from tests.support.github_api_stand_in import (
+    THIS_RUN_ID,
+    THIS_RUN_NUMBER,
     FakeRun,
     GitHubApiStandIn,
     api_error,
     job,
     not_accessible,
     rate_limited,
+    running_job,
     step,
 )
 from tests.support.http_stand_in import Reply
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.schema import assert_valid_body
 
-RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
-RUN_NUMBER = int(default_github_env()["GITHUB_RUN_NUMBER"])
-THIS_RUNNER = default_github_env()["RUNNER_NAME"]
-GITHUB_WARNING = "incident.io alert: less detail from GitHub"
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubApiStandIn]:
-    with GitHubApiStandIn(token=JOB_TOKEN) as server:
-        yield server
+RUN_ID = THIS_RUN_ID
+RUN_NUMBER = THIS_RUN_NUMBER
+GITHUB_WARNING = GITHUB_API_TITLE
 
 
 def run_against(
@@ -54,19 +50,6 @@ def run_against(
 ) -> StepResult:
     env = default_github_env(GITHUB_API_URL=github.url, **kwargs.pop("github_env", {}))
     return run_step(files, with_, github_env=env, **kwargs)
-
-
-def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> None:
-    """The run the step is in: attempt 1 of RUN_ID, with this job still in progress on this runner."""
-    github.add_run(FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER), jobs=list(jobs))
-
-
-def running_test_job(*steps: dict[str, Any]) -> dict[str, Any]:
-    return job("test", None, list(steps), status="in_progress", runner_name=THIS_RUNNER)
-
-
-def github_warnings(result: StepResult) -> list[str]:
-    return [w.data for w in result.annotations("warning") if w.properties.get("title") == GITHUB_WARNING]
 
 
 def assert_secrets_kept(result: StepResult, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> None:
@@ -85,13 +68,10 @@ def assert_secrets_kept(result: StepResult, stand_in: IncidentIoStandIn, github:
 def test_the_alert_names_the_failed_jobs_and_steps_with_links(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    this_run(
-        github,
+    github.this_run(
         job("build", "success", [step("Set up job"), step("Build")]),
         job("lint", "failure", [step("Set up job"), step("Run ruff", "failure"), step("Upload", "skipped")]),
-        running_test_job(
-            step("Set up job"), step("Run pytest", "failure"), step("Alert", None, "in_progress")
-        ),
+        running_job(step("Set up job"), step("Run pytest", "failure"), step("Alert", None, "in_progress")),
     )
     result = run_against(github, files, with_)
 
@@ -120,7 +100,7 @@ def test_many_failures_are_paginated_and_capped(
 ) -> None:
     with GitHubApiStandIn(token=JOB_TOKEN, page_size=5) as github:
         steps = [step(f"step {n}", "failure") for n in range(7)]
-        this_run(github, *[job(f"test ({n})", "failure", steps) for n in range(23)])
+        github.this_run(*[job(f"test ({n})", "failure", steps) for n in range(23)])
         result = run_against(github, files, with_)
 
         assert result.returncode == 0, result.log
@@ -142,7 +122,7 @@ def test_a_next_page_on_another_host_is_not_fetched(
     stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     with GitHubApiStandIn(token=JOB_TOKEN) as github, GitHubApiStandIn(token=JOB_TOKEN) as elsewhere:
-        this_run(github, job("lint", "failure"))
+        github.this_run(job("lint", "failure"))
         github.script(
             Reply(
                 200,
@@ -190,7 +170,7 @@ def test_the_first_failures_are_held_back_with_a_notice(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     github.history("failure", "success", "failure")  # oldest first: one failure since the last success
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     result = run_against(github, files, {**with_, "failures-before-alert": "3"})
 
     assert result.returncode == 0, result.log
@@ -211,7 +191,7 @@ def test_the_nth_consecutive_failure_fires(
 ) -> None:
     github.history("success", "failure", "cancelled", "failure")  # cancelled runs are passed over
     github.history("success", "success", branch="other", start=1658821400)  # another branch
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     result = run_against(github, files, {**with_, "failures-before-alert": "3"})
 
     assert result.returncode == 0, result.log
@@ -231,7 +211,7 @@ def test_a_flaky_streak_from_first_failure_to_alert_to_resolve(
     for number, job_status in enumerate(["failure", "failure", "failure", "success"]):
         run_id = RUN_ID + number
         failed_steps = [step("pytest", "failure")] if job_status == "failure" else []
-        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[running_test_job(*failed_steps)])
+        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[running_job(*failed_steps)])
         result = run_against(
             github,
             StepFiles(tmp_path / str(number)),
@@ -256,7 +236,7 @@ def test_twenty_failures_are_counted_within_the_time_budget(
     """19 earlier runs' jobs at 0.4 s each would take 7.6 s one after another; they are asked for together."""
     github.history("success", *["failure"] * 19)
     github.jobs_delay = 0.4
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     started = time.monotonic()
     result = run_against(github, files, {**with_, "failures-before-alert": "20"})
 
@@ -270,7 +250,7 @@ def test_without_a_workflow_file_the_workflow_is_found_by_the_run(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     github.history("failure")
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     result = run_against(
         github, files, {**with_, "failures-before-alert": "2"}, github_env={"GITHUB_WORKFLOW_REF": ""}
     )
@@ -288,7 +268,7 @@ def test_another_jobs_failures_do_not_count_towards_this_job(
 ) -> None:
     for run_id in (1658821001, 1658821002):  # the run failed, but in lint; test passed
         github.add_run(FakeRun(run_id, "failure"), jobs=[job("lint", "failure"), job("test", "success")])
-    this_run(github, job("lint", "success"), running_test_job(step("Run pytest", "failure")))
+    github.this_run(job("lint", "success"), running_job(step("Run pytest", "failure")))
     result = run_against(github, files, {**with_, "failures-before-alert": "2"})
 
     assert result.returncode == 0, result.log
@@ -335,7 +315,7 @@ def test_the_alert_still_goes_out_when_github_cannot_help(
 ) -> None:
     reply, says = DEGRADED[case]
     github.history("failure", "failure")
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     github.script(*[reply] * 5)
     started = time.monotonic()
     result = run_against(github, files, {**with_, "failures-before-alert": needed})
@@ -358,7 +338,7 @@ def test_the_alert_still_goes_out_when_github_cannot_help(
 def test_history_that_cannot_be_read_fires_and_says_so(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     github.script(Reply(200, {"total_count": 1, "jobs": github.runs[RUN_ID].attempts[1]}), rate_limited())
     result = run_against(github, files, {**with_, "failures-before-alert": "2"})
 
@@ -366,7 +346,7 @@ def test_history_that_cannot_be_read_fires_and_says_so(
     body = stand_in.bodies()[0]
     assert body["metadata"]["failed_jobs"] == ["test"]  # what could be read is kept
     assert "consecutive_failures" not in body["metadata"]
-    (warning,) = github_warnings(result)
+    (warning,) = result.github_api_warnings()
     assert "rate limit" in warning and "fires anyway" in warning
     assert "does not list the failed jobs" not in warning
 
@@ -378,7 +358,7 @@ def test_an_empty_github_token_sends_the_alert_with_one_warning(
 
     assert result.returncode == 0, result.log
     assert len(stand_in.received) == 1
-    (warning,) = github_warnings(result)
+    (warning,) = result.github_api_warnings()
     assert warning.startswith("github-token is empty, so the alert does not list the failed jobs")
     assert github.received == []
 

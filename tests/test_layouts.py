@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +19,31 @@ from tests.conftest import SOURCE_ID, TOKEN
 from tests.support import layouts
 from tests.support.actions_runner import (
     CHECK_RUN_ID,
-    JOB_TOKEN,
     ROOT,
     StepFiles,
     StepResult,
     default_github_env,
     run_step,
 )
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, not_accessible, step
+from tests.support.github_api_stand_in import (
+    THIS_RUN_ID,
+    THIS_RUN_NUMBER,
+    THIS_RUNNER,
+    FakeRun,
+    GitHubApiStandIn,
+    job,
+    not_accessible,
+    running_job,
+    step,
+)
 from tests.support.http_stand_in import Reply
 from tests.support.incident_io_stand_in import IncidentIoStandIn, error_body
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 
-RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
-RUN_NUMBER = int(default_github_env()["GITHUB_RUN_NUMBER"])
-THIS_RUNNER = default_github_env()["RUNNER_NAME"]
+RUN_ID = THIS_RUN_ID
+RUN_NUMBER = THIS_RUN_NUMBER
 MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubApiStandIn]:
-    with GitHubApiStandIn(token=JOB_TOKEN) as server:
-        yield server
 
 
 class Steps:
@@ -90,17 +92,6 @@ def assert_skipped(result: StepResult, stand_in: IncidentIoStandIn, says: str) -
     assert result.outputs["sent"] == "false"
     assert says in notice(result)
     assert result.annotations("error") == []
-
-
-def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> None:
-    github.add_run(FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER), jobs=list(jobs))
-
-
-def running_test_job(*steps: dict[str, Any], job_id: int | None = None) -> dict[str, Any]:
-    made = job("test", None, list(steps), status="in_progress", runner_name=THIS_RUNNER)
-    if job_id is not None:
-        made["id"] = job_id
-    return made
 
 
 # -- 1. pull requests from forks and Dependabot get no secrets -----------------------------------------------
@@ -300,8 +291,7 @@ def notify_job() -> Layout:
 def test_a_notify_job_fires_when_a_needed_job_failed(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    this_run(
-        github,
+    github.this_run(
         job("build", "success"),
         job("test", "failure", [step("Run pytest", "failure")]),
         job("notify", None, status="in_progress", runner_name=THIS_RUNNER),
@@ -353,7 +343,7 @@ def test_a_notify_job_resolves_only_if_no_newer_run_failed(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     """With needs, the whole run is compared: the notify job itself passes in every run."""
-    this_run(github, job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
+    github.this_run(job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
     github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("notify", "success")])
 
     result = steps.run(notify_job(), "success", needs=layouts.needs(build="success"))
@@ -391,7 +381,7 @@ def test_on_cancelled_fire_fires_for_a_cancelled_job_and_a_cancelled_watched_run
 def test_a_slow_old_run_does_not_resolve_a_newer_failure(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    this_run(github, running_test_job())
+    github.this_run(running_job())
     # Run #18 of a newer commit already failed in this job; #19 failed elsewhere but not in it.
     github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
     github.add_run(
@@ -407,7 +397,7 @@ def test_a_slow_old_run_does_not_resolve_a_newer_failure(
 def test_a_newer_success_or_another_jobs_failure_lets_it_resolve(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    this_run(github, running_test_job())
+    github.this_run(running_job())
     github.add_run(
         FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1),
         jobs=[job("lint", "failure"), job("test", "success")],  # the run failed, this job did not
@@ -423,7 +413,7 @@ def test_a_re_run_of_an_old_run_does_not_resolve_a_newer_failure(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     re_run = layouts.push(GITHUB_RUN_ATTEMPT="2")
-    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_test_job()])
+    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_job()])
     github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
 
     result = steps.run(re_run, "success")
@@ -435,7 +425,7 @@ def test_only_runs_with_the_same_origin_are_compared(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     """GitHub lists a fork's `main` with this repository's; a fork's failure must not hold a resolve back."""
-    this_run(github, running_test_job())
+    github.this_run(running_job())
     fork_run = FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1, event="pull_request")
     fork_run.head_repository = "someone/octo-repo"
     github.add_run(fork_run, jobs=[job("test", "failure")])
@@ -511,7 +501,7 @@ def test_check_run_id_finds_this_job_where_the_heuristics_cannot(
     """A job with a display name, on a runner whose name the API does not give: only its id finds it."""
     mine = job("Unit tests", None, [step("pytest", "failure")], status="in_progress", runner_name="")
     mine["id"] = int(CHECK_RUN_ID)
-    this_run(github, mine, job("lint", "success"))
+    github.this_run(mine, job("lint", "success"))
     # The run before failed, but in lint; "Unit tests" passed there.
     github.add_run(
         FakeRun(RUN_ID - 1, "failure"), jobs=[job("lint", "failure"), job("Unit tests", "success")]
@@ -676,7 +666,7 @@ def _queue(branches: str | None) -> Scenario:
 
 
 def _old_run_passes(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
-    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_test_job()])
+    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_job()])
     github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
     return steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "success")
 

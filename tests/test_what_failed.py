@@ -11,12 +11,12 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from entrypoint.messages import GITHUB_API_TITLE
 from tests.conftest import SOURCE_ID, TOKEN
 from tests.support import layouts
 from tests.support.actions_runner import (
@@ -25,15 +25,17 @@ from tests.support.actions_runner import (
     RUNTIME_TOKEN,
     StepFiles,
     StepResult,
-    default_github_env,
     run_step,
 )
 from tests.support.github_api_stand_in import (
+    THIS_RUN_ID,
+    THIS_RUNNER,
     FakeRun,
     GitHubApiStandIn,
     annotation,
     exit_code,
     job,
+    running_job,
     step,
 )
 from tests.support.http_stand_in import Reply
@@ -41,15 +43,8 @@ from tests.support.incident_io_stand_in import IncidentIoStandIn, error_body
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 
-RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
-THIS_RUNNER = default_github_env()["RUNNER_NAME"]
-GITHUB_WARNING = "incident.io alert: less detail from GitHub"
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubApiStandIn]:
-    with GitHubApiStandIn(token=JOB_TOKEN) as server:
-        yield server
+RUN_ID = THIS_RUN_ID
+GITHUB_WARNING = GITHUB_API_TITLE
 
 
 def run(
@@ -60,19 +55,6 @@ def run(
     return run_step(files, with_, event=layout.event, github_env=github_env, **kw)
 
 
-def this_run(github: GitHubApiStandIn, *jobs: dict[str, Any]) -> list[dict[str, Any]]:
-    github.add_run(FakeRun(RUN_ID, None, status="in_progress", run_number=17), jobs=list(jobs))
-    return list(jobs)
-
-
-def running_test_job(*steps: dict[str, Any]) -> dict[str, Any]:
-    return job("test", None, list(steps), status="in_progress", runner_name=THIS_RUNNER, minutes=3.5)
-
-
-def github_warnings(result: StepResult) -> list[str]:
-    return [w.data for w in result.annotations("warning") if w.properties.get("title") == GITHUB_WARNING]
-
-
 # -- 1. the failed jobs' error messages -------------------------------------------------------------------
 
 
@@ -80,8 +62,8 @@ def test_the_errors_of_failed_sibling_jobs_are_quoted(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     lint = job("lint", "failure", [step("Run ruff", "failure")], minutes=1.25)
-    mine = running_test_job(step("Run pytest", "failure"))
-    this_run(github, job("build", "success"), lint, mine)
+    mine = running_job(step("Run pytest", "failure"), minutes=3.5)
+    github.this_run(job("build", "success"), lint, mine)
     github.annotations[lint["id"]] = [
         annotation("E501 Line too long (120 > 110)", path="src/app.py", line=12),
         exit_code(1),  # the runner's own line: left out, as there is a more specific one
@@ -92,7 +74,7 @@ def test_the_errors_of_failed_sibling_jobs_are_quoted(
     result = run(github, files, with_)
 
     assert result.returncode == 0, result.log
-    assert github_warnings(result) == []
+    assert result.github_api_warnings() == []
     body = stand_in.bodies()[0]
     assert_valid_body(body)
     lines = body["description"].splitlines()
@@ -136,7 +118,7 @@ def test_a_watched_runs_jobs_all_have_their_errors(
 def test_a_job_without_error_messages_says_nothing_misleading(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    this_run(github, job("lint", "failure", [step("Run ruff", "failure")]), running_test_job())
+    github.this_run(job("lint", "failure", [step("Run ruff", "failure")]), running_job())
 
     result = run(github, files, with_)
 
@@ -144,7 +126,7 @@ def test_a_job_without_error_messages_says_nothing_misleading(
     body = stand_in.bodies()[0]
     assert "errors" not in body["metadata"]
     assert "error" not in body["description"].lower()
-    assert github_warnings(result) == []
+    assert result.github_api_warnings() == []
 
 
 @pytest.mark.parametrize("status", [403, 404])
@@ -155,7 +137,7 @@ def test_without_checks_read_one_warning_and_the_alert_goes_out(
     with_: dict[str, str],
     status: int,
 ) -> None:
-    this_run(github, job("lint", "failure", [step("Run ruff", "failure")]), running_test_job())
+    github.this_run(job("lint", "failure", [step("Run ruff", "failure")]), running_job())
     github.annotations_status = status
 
     result = run(github, files, with_)
@@ -174,7 +156,7 @@ def test_hostile_error_messages_are_only_data(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     lint = job("lint", "failure", [step("Run ruff", "failure")])
-    this_run(github, lint, running_test_job())
+    github.this_run(lint, running_job())
     hostile = (
         "::error::pwned\n::add-mask::x\n##[set-output name=sent;]true\nsent<<ghadelimiter_x\n"
         f"[click](https://evil.example) <img src=x> {TOKEN} {JOB_TOKEN} {RUNTIME_TOKEN}"
@@ -202,7 +184,7 @@ def test_errors_are_capped(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     jobs = [job(f"shard {n}", "failure", [step("pytest", "failure")]) for n in range(7)]
-    this_run(github, *jobs, running_test_job())
+    github.this_run(*jobs, running_job())
     for made in jobs:
         github.annotations[made["id"]] = [annotation(f"error {n}: " + "y" * 500) for n in range(5)]
 
@@ -227,7 +209,7 @@ def test_paginated_annotations_are_all_read(
 ) -> None:
     with GitHubApiStandIn(token=JOB_TOKEN, page_size=2) as github:
         lint = job("lint", "failure", [step("Run ruff", "failure")])
-        this_run(github, lint, running_test_job())
+        github.this_run(lint, running_job())
         notices = [annotation(f"notice {n}", "notice") for n in range(3)]
         github.annotations[lint["id"]] = [*notices, annotation("the real error")]
         result = run(github, files, with_)
@@ -243,7 +225,7 @@ def test_paginated_annotations_are_all_read(
 def test_the_title_names_the_one_failed_step_and_the_resolve_says_passed(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, tmp_path: Path, with_: dict[str, str]
 ) -> None:
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
     fired = run(github, StepFiles(tmp_path / "1"), with_)
     resolved = run(github, StepFiles(tmp_path / "2"), with_, job_status="success")
 
@@ -261,8 +243,8 @@ def test_the_title_names_the_one_failed_step_and_the_resolve_says_passed(
 def test_author_duration_runner_and_the_failed_jobs_log(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    mine = running_test_job(step("Run pytest", "failure"))
-    this_run(github, job("lint", "success"), mine)
+    mine = running_job(step("Run pytest", "failure"), minutes=3.5)
+    github.this_run(job("lint", "success"), mine)
     runner = {"RUNNER_NAME": "build-box-3", "RUNNER_ENVIRONMENT": "self-hosted"}
     push = layouts.push(GITHUB_ACTOR="release-bot", GITHUB_TRIGGERING_ACTOR="release-bot", **runner)
     push.event["head_commit"]["author"] = {
@@ -312,7 +294,7 @@ def test_a_watched_runs_one_failed_job_gives_its_runner(
 def test_a_source_url_input_always_wins(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    this_run(github, running_test_job(step("Run pytest", "failure")))
+    github.this_run(running_job(step("Run pytest", "failure")))
 
     run(github, files, {**with_, "source-url": "https://ci.example.com/42"})
 

@@ -253,6 +253,14 @@ class StepResult:
     def annotations(self, kind: str) -> list[Command]:
         return [command for command in self.commands if command.name == kind]
 
+    def github_api_warnings(self) -> list[str]:
+        """The texts of the warnings about GitHub's API giving less detail."""
+        return [
+            command.data
+            for command in self.annotations("warning")
+            if command.properties.get("title") == GITHUB_API_TITLE
+        ]
+
     def warnings_besides_github_api(self) -> list[Command]:
         """Warnings other than the one about GITHUB_API_URL being unreachable, as in most tests."""
         return [

@@ -17,10 +17,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.support.actions_runner import default_github_env
 from tests.support.http_stand_in import HttpStandIn, Received, Reply
 
 DOCS = "https://docs.github.com/rest"
 _ids = itertools.count(29679449)
+# The run a step is in, and its runner, as default_github_env() describes them.
+THIS_RUN_ID = int(default_github_env()["GITHUB_RUN_ID"])
+THIS_RUN_NUMBER = int(default_github_env()["GITHUB_RUN_NUMBER"])
+THIS_RUNNER = default_github_env()["RUNNER_NAME"]
 
 
 def step(name: str, conclusion: str | None = "success", status: str = "completed") -> dict[str, Any]:
@@ -62,6 +67,11 @@ def job(
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "completed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ") if status == "completed" else None,
     }
+
+
+def running_job(*steps: dict[str, Any], name: str = "test", minutes: float = 4.2) -> dict[str, Any]:
+    """The job the step is in: still in progress, on this runner."""
+    return job(name, None, list(steps), status="in_progress", runner_name=THIS_RUNNER, minutes=minutes)
 
 
 def annotation(
@@ -148,6 +158,13 @@ class GitHubApiStandIn(HttpStandIn):
                 )
             run.attempts[attempt] = jobs
         return run
+
+    def this_run(self, *jobs: dict[str, Any]) -> list[dict[str, Any]]:
+        """The run the step is in (attempt 1 of THIS_RUN_ID, still in progress), with these jobs."""
+        self.add_run(
+            FakeRun(THIS_RUN_ID, None, status="in_progress", run_number=THIS_RUN_NUMBER), jobs=list(jobs)
+        )
+        return list(jobs)
 
     def history(
         self, *conclusions: str | None, branch: str = "main", start: int = 1658821000, number: int = 1
