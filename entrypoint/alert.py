@@ -296,20 +296,15 @@ def default_title(
     about_this_job = settings.needs is None and run.watched is None
     job = run.job if about_this_job else (single.name if single else None)
     if job:
-        subject += f" / {_short(job, 80)}"
+        subject += f" / {messages.one_line(job, 80)}"
     label = matrix_label(settings.matrix)
     if label and job and about_this_job:
         subject += f" ({label})"
     what = "passed" if status == "resolved" else FIRING_VERBS.get(conclusion or "", "failed")
     if single and len(single.failed_steps) == 1:
-        what += f' at step "{_short(single.failed_steps[0], 60)}"'
+        what += f' at step "{messages.one_line(single.failed_steps[0], 60)}"'
     where = run.origin.where or (f"on {run.branch}" if run.branch else "")
     return " ".join(f"{subject} {what} {where} in {run.repository}".split())
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:

@@ -169,8 +169,7 @@ def _one_line(annotation: Annotation) -> str:
     if annotation.path and annotation.path != ".github":  # `.github`: the runner's own, about no file
         where = f"{annotation.path}:{annotation.line}" if annotation.line else annotation.path
         text = f"{where}: {text}"
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+    return messages.one_line(text, MAX_ERROR_CHARS)
 
 
 def _errors_warning(base_url: str, exc: GitHubUnavailable | None) -> str | None:

@@ -126,6 +126,12 @@ def rejected_fields_hint(fields: list[str]) -> str:
     )
 
 
+def one_line(text: str, limit: int) -> str:
+    """Text on one line (whitespace runs become one space), cut to `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def sentences(*parts: str) -> str:
     """Parts joined as separate sentences: each ends with a full stop (or its own punctuation)."""
     done = []
