@@ -1,9 +1,10 @@
-"""The alert: what to send to incident.io, decided from the settings and the workflow run.
+"""The alert: what to send to incident.io, from the settings, the workflow run and the verdict.
 
 Defaults are deterministic. The deduplication key depends only on the repository, the workflow's
-file, the job (and matrix combination) and the run's origin (branch, fork, merge queue or tag),
-never on the run, attempt or commit, so a failure fires an alert and a later green run of the same
-job resolves that same alert, and a run from elsewhere (a fork, the merge queue) never shares it.
+file, the job (and matrix combination, or a called workflow's leg) and the run's origin (branch, fork,
+merge queue or tag), never on the run, attempt or commit, so a failure fires an alert and a later green
+run of the same job resolves that same alert, and a run from elsewhere (a fork, the merge queue) never
+shares it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from entrypoint import messages
-from entrypoint.failures import FAILED_CONCLUSIONS, FailedJob, Failures
-from entrypoint.settings import INPUTS_BY_FIELD, Problem, Settings
+from entrypoint.failures import FailedJob, Failures
+from entrypoint.github_data import Job
+from entrypoint.settings import Settings
+from entrypoint.verdict import AlertStatus, Verdict, failed_needed_jobs
 from entrypoint.workflow_run import WorkflowRun
-
-AlertStatus = Literal["firing", "resolved"]
 
 # incident.io refuses bodies over 512 KiB (413 payload_too_large); stay clearly below it.
 MAX_BODY_BYTES = 500 * 1024
@@ -32,9 +33,6 @@ MAX_FAILED_STEPS = 5
 MAX_ERRORS_IN_METADATA = 10
 # What a firing title says happened, by conclusion; anything else "failed".
 FIRING_VERBS = {"timed_out": "timed out", "startup_failure": "failed to start", "cancelled": "was cancelled"}
-
-WATCHED_FIRING = FAILED_CONCLUSIONS  # a watched run fires on what counts as failed everywhere
-DEPLOYMENT_FIRING = frozenset({"failure", "error"})
 
 
 @dataclass(frozen=True)
@@ -86,14 +84,6 @@ def _redact_values(value: Any, redact: Callable[[str], str]) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class Skip:
-    """Nothing is sent, on purpose (e.g. a cancelled job)."""
-
-    reason: str
-    deduplication_key: str
-
-
 class AlertTooLarge(Exception):
     """The body is over incident.io's limit even with the description cut short."""
 
@@ -105,118 +95,38 @@ def encode_body(body: dict[str, Any]) -> bytes:
 def build_alert(
     settings: Settings,
     run: WorkflowRun | None,
+    verdict: Verdict,
     failures: Failures | None = None,
-    decision: StatusDecision | None = None,
-) -> Alert | Skip:
-    """The alert, or why nothing is sent. `failures` is what GitHub's API told about a firing alert;
-    `decision`, the status already decided (decided here if not)."""
+    this_job: Job | None = None,
+) -> Alert:
+    """The alert for a verdict that sends one. `failures` is what GitHub's API told about a firing alert;
+    `this_job`, the job running this step as GitHub's API names it."""
+    if verdict.status is None:
+        raise ValueError("nothing is sent: " + verdict.reason)
     failures = failures or Failures()
-    key = deduplication_key(settings, run)
-    decision = decision or decide_status(settings, run)
-    if decision.status is None:
-        return Skip(decision.reason, key)
-    needed = settings.failures_before_alert
-    if decision.status == "firing" and failures.consecutive is not None and failures.consecutive < needed:
-        # Resolving is never held back; only a firing alert waits for the N-th failure in a row.
-        reason = messages.HELD_BACK.format(
-            consecutive=failures.consecutive, needed=needed, subject=failures.counted
-        )
-        return Skip(reason, key)
     conclusion = _conclusion(settings, run)
     metadata = default_metadata(run, settings, conclusion)
-    metadata.update(failure_metadata(failures, needed))
+    metadata.update(failure_metadata(failures, verdict.consecutive, settings.failures_before_alert))
     metadata.update(runner_metadata(run, settings, failures))
     metadata.update(settings.metadata)  # the user's keys win
-    description = settings.description or default_description(run, settings, conclusion, failures)
+    description = settings.description or default_description(run, settings, conclusion, failures, this_job)
     if description and not settings.description and failures.failed_jobs:
         description += "\n" + failed_jobs_markdown(failures.failed_jobs)
     single = failures.single
+    title = settings.title or default_title(
+        run, settings, verdict.status, conclusion, failures, this_job=this_job
+    )
     alert = Alert(
-        title=settings.title or default_title(run, settings, decision.status, conclusion, failures),
-        status=decision.status,
-        deduplication_key=key,
+        title=title,
+        status=verdict.status,
+        deduplication_key=deduplication_key(settings, run, this_job),
         description=description,
         metadata=metadata,
         # Straight to the failed job's log where one job failed; else the run.
         source_url=settings.source_url or (single and single.url) or (run.run_url if run else None),
-        why=decision.reason,
+        why=verdict.reason,
     )
     return fit_to_size(alert)
-
-
-@dataclass(frozen=True)
-class StatusDecision:
-    status: AlertStatus | None  # None: nothing is sent
-    reason: str
-
-
-def decide_status(settings: Settings, run: WorkflowRun | None) -> StatusDecision:
-    """The alert's status and why, or why nothing is sent (status None)."""
-    if settings.status != "auto":
-        return StatusDecision(settings.status, f"the status input is {settings.status}")
-    fire_cancelled = settings.on_cancelled == "fire"
-    watched = run.watched if run else None
-    if watched is not None:
-        what = f"the watched {watched.kind.replace('_', ' ')}"
-        if not watched.completed:
-            state = watched.conclusion or "no conclusion yet"
-            return StatusDecision(None, f"{what.capitalize()} has not completed ({state}); nothing is sent.")
-        conclusion = watched.conclusion or "none"
-        if conclusion == "success":
-            return StatusDecision("resolved", f"{what} ended {conclusion}")
-        firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
-        if conclusion in firing:
-            return StatusDecision("firing", f"{what} ended {conclusion}")
-        if conclusion == "cancelled" and fire_cancelled:
-            return StatusDecision("firing", f"{what} was cancelled and on-cancelled is fire")
-        return StatusDecision(
-            None,
-            f"{what.capitalize()} ended {conclusion}, which neither fires nor resolves an alert; "
-            "nothing is sent.",
-        )
-    if settings.needs is not None:
-        return _decide_from_needs(settings)
-    if settings.job_status == "success":
-        return StatusDecision("resolved", "the job status is success")
-    if settings.job_status == "failure":
-        return StatusDecision("firing", "the job status is failure")
-    if settings.job_status == "cancelled" and fire_cancelled:
-        return StatusDecision(
-            "firing", "the job was cancelled (a timeout, or by hand) and on-cancelled is fire"
-        )
-    if settings.job_status in ("cancelled", "skipped"):
-        hint = " (on-cancelled: fire alerts on it)" if settings.job_status == "cancelled" else ""
-        return StatusDecision(None, f"The job was {settings.job_status}; nothing is sent{hint}.")
-    return StatusDecision("firing", "no job status was given")
-
-
-def _decide_from_needs(settings: Settings) -> StatusDecision:
-    """A notify job's alert is about the jobs it needs, not about itself (it succeeds either way)."""
-    needs = settings.needs or {}
-    failed = failed_needed_jobs(settings)
-    if failed:
-        return StatusDecision("firing", f"needed jobs failed: {', '.join(failed)}")
-    if "success" in needs.values():
-        return StatusDecision("resolved", "the needed jobs succeeded")
-    results = ", ".join(f"{job} {result}" for job, result in needs.items())
-    return StatusDecision(
-        None, f"The needed jobs were only cancelled or skipped ({results}); nothing is sent."
-    )
-
-
-def failed_needed_jobs(settings: Settings) -> list[str]:
-    """The needed jobs that count as failed: failure, and cancelled with on-cancelled: fire."""
-    failed = {"failure", "cancelled"} if settings.on_cancelled == "fire" else {"failure"}
-    return [job for job, result in (settings.needs or {}).items() if result in failed]
-
-
-def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: bool) -> Problem | None:
-    """In GitHub Actions, an alert without any status to go by would fire on every green run."""
-    if not in_actions or settings.status != "auto" or (run is not None and run.watched is not None):
-        return None
-    if settings.job_status is not None or settings.needs is not None:
-        return None
-    return Problem(INPUTS_BY_FIELD["job_status"], messages.JOB_STATUS_MISSING)
 
 
 # -- defaults -------------------------------------------------------------------------------------------
@@ -235,16 +145,27 @@ def _matrix_value(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def deduplication_key(settings: Settings, run: WorkflowRun | None) -> str:
-    return settings.deduplication_key or default_deduplication_key(run, settings.matrix)
+def deduplication_key(settings: Settings, run: WorkflowRun | None, this_job: Job | None = None) -> str:
+    return settings.deduplication_key or default_deduplication_key(run, settings.matrix, this_job)
+
+
+def job_name(run: WorkflowRun, this_job: Job | None) -> str | None:
+    """The job as keys and titles name it: its id (GITHUB_JOB); in a workflow called by another job, its
+    full name in GitHub's API (`unit (3.12) / test`). There `GITHUB_JOB` is the called job's id and the
+    caller's matrix is not visible, so only that name tells the caller's matrix legs apart."""
+    if this_job is not None and " / " in this_job.name:
+        return this_job.name
+    return run.job
 
 
 # Runs that are not on a branch of this repository get a key of their own kind, so that they can never
 # share one with that branch: `github-actions-fork:...`, `github-actions-merge-queue:...`.
-KEY_KIND_SUFFIX = {"fork": "-fork", "merge-queue": "-merge-queue", "tag": "-tag"}
+KEY_KIND_SUFFIX = {"fork": "-fork", "merge-queue": "-merge-queue", "tag": "-tag", "comment": "-comment"}
 
 
-def default_deduplication_key(run: WorkflowRun | None, matrix: dict[str, Any] | None) -> str:
+def default_deduplication_key(
+    run: WorkflowRun | None, matrix: dict[str, Any] | None, this_job: Job | None = None
+) -> str:
     """`github-actions:owner/repo:ci.yml:test[os=ubuntu-latest,python=3.12]:main`.
 
     Readable, because incident.io shows it and users filter on it. Parts are joined with ':' and a
@@ -253,14 +174,14 @@ def default_deduplication_key(run: WorkflowRun | None, matrix: dict[str, Any] | 
     """
     if run is None:  # unreachable: settings require a key outside GitHub Actions
         raise ValueError("a deduplication key is needed outside GitHub Actions")
-    job = run.job
+    job = job_name(run, this_job)
     label = matrix_label(matrix, separator=",")
     if job and label:
         job = f"{job}[{label}]"
     origin = run.origin
     if origin.kind == "fork":
         where: str | None = f"{origin.owner}/{origin.name}"  # owners have no '/': unambiguous
-    elif origin.kind == "tag":
+    elif origin.kind in ("tag", "comment"):
         where = None  # one key for all tags: the next good release resolves a bad one's alert
     else:
         where = run.branch
@@ -283,6 +204,8 @@ def default_title(
     status: AlertStatus,
     conclusion: str | None,
     failures: Failures,
+    *,
+    this_job: Job | None = None,
 ) -> str:
     """One line that says what happened first: `CI / test failed at step "Run pytest" on main in o/r`.
 
@@ -294,13 +217,15 @@ def default_title(
     single = failures.single if status == "firing" else None
     subject = run.workflow
     about_this_job = settings.needs is None and run.watched is None
-    job = run.job if about_this_job else (single.name if single else None)
+    job = job_name(run, this_job) if about_this_job else (single.name if single else None)
     if job:
         subject += f" / {messages.one_line(job, 80)}"
     label = matrix_label(settings.matrix)
     if label and job and about_this_job:
         subject += f" ({label})"
     what = "passed" if status == "resolved" else FIRING_VERBS.get(conclusion or "", "failed")
+    if single and single.failed_steps and conclusion == "cancelled":
+        what = "failed"  # a step failed, then the job was cancelled (a timeout): the failure is the news
     if single and len(single.failed_steps) == 1:
         what += f' at step "{messages.one_line(single.failed_steps[0], 60)}"'
     where = run.origin.where or (f"on {run.branch}" if run.branch else "")
@@ -314,12 +239,16 @@ def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
 
 
 def default_description(
-    run: WorkflowRun | None, settings: Settings, conclusion: str | None, failures: Failures | None = None
+    run: WorkflowRun | None,
+    settings: Settings,
+    conclusion: str | None,
+    failures: Failures | None = None,
+    this_job: Job | None = None,
 ) -> str | None:
     """Markdown for on-call: where the run is, what commit and who, why it ran, how it ended."""
     if run is None:
         return None
-    lines = _run_lines(run, settings) + _ref_lines(run) + _people_lines(run)
+    lines = _run_lines(run, settings, this_job) + _ref_lines(run) + _people_lines(run)
     runner = runner_metadata(run, settings, failures or Failures())
     if "runner_name" in runner:
         kind = runner.get("runner_environment")
@@ -332,7 +261,7 @@ def default_description(
     return "\n".join(lines)
 
 
-def _run_lines(run: WorkflowRun, settings: Settings) -> list[str]:
+def _run_lines(run: WorkflowRun, settings: Settings, this_job: Job | None) -> list[str]:
     lines = []
     if run.run_url:
         name = f"#{run.run_number}" if run.run_number else "run"
@@ -340,9 +269,9 @@ def _run_lines(run: WorkflowRun, settings: Settings) -> list[str]:
         if run.run_attempt and run.attempt_url:
             line += f", [attempt {run.run_attempt}]({run.attempt_url})"
         lines.append(line)
-    if run.job:
+    if shown := job_name(run, this_job):
         label = matrix_label(settings.matrix)
-        job = _md(run.job)
+        job = _md(shown)
         if settings.check_run_id and run.run_url and run.watched is None:
             job = f"[{job}]({run.run_url}/job/{settings.check_run_id})"  # its log, without asking GitHub
         lines.append(f"- **Job:** {job}" + (f" ({_md(label)})" if label else ""))
@@ -435,7 +364,7 @@ def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
     return "\n".join(lines)
 
 
-def failure_metadata(failures: Failures, needed: int) -> dict[str, Any]:
+def failure_metadata(failures: Failures, consecutive: int | None, needed: int) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     if failures.failed_jobs is not None:
         metadata["failed_jobs"] = [job.name for job in failures.failed_jobs[:MAX_FAILED_JOBS]]
@@ -445,8 +374,8 @@ def failure_metadata(failures: Failures, needed: int) -> dict[str, Any]:
             metadata["errors"] = errors[:MAX_ERRORS_IN_METADATA]
         if failures.single and failures.single.seconds is not None:
             metadata["job_duration_seconds"] = failures.single.seconds
-    if failures.consecutive is not None and needed > 1:
-        metadata["consecutive_failures"] = failures.consecutive
+    if consecutive is not None and needed > 1:
+        metadata["consecutive_failures"] = consecutive
     return metadata
 
 

@@ -1,4 +1,4 @@
-"""The action from start to end: environment → settings → alert → delivery → outputs.
+"""The action from start to end: environment → settings → run → facts → verdict → alert → delivery → outputs.
 
 `run()` returns the exit code. Every outcome, good or bad, leaves the same set of outputs and one
 job summary section, and every failure is reported through `_fail`, the one place that turns it
@@ -10,19 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from entrypoint import messages
-from entrypoint.alert import (
-    Alert,
-    AlertTooLarge,
-    Skip,
-    build_alert,
-    decide_status,
-    deduplication_key,
-    job_status_problem,
-)
-from entrypoint.failures import Failures, read_failures, read_newer_run
+from entrypoint import facts, messages, verdict
+from entrypoint.alert import Alert, AlertTooLarge, build_alert, deduplication_key
+from entrypoint.failures import Failures, find_failed_jobs
+from entrypoint.github_data import GitHubUnavailable
 from entrypoint.incident_io import Accepted, Client, DeliveryFailed
 from entrypoint.runner import OutputFileError, Runner
 from entrypoint.scope import out_of_scope, withheld_secrets
@@ -36,7 +30,7 @@ from entrypoint.settings import (
     secret_values,
     unknown_variables,
 )
-from entrypoint.workflow_run import read_workflow_run
+from entrypoint.workflow_run import WorkflowRun, read_workflow_run
 
 EXIT_OK = 0
 EXIT_DELIVERY_FAILED = 1
@@ -87,38 +81,37 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     for warning in reading.warnings:
         runner.warning(warning)
     workflow_run = reading.run
+    github = facts.GitHub(settings, workflow_run, runner.debug)  # one client, one time budget, for the step
 
     # Which runs may alert comes first: a run that sends nothing on purpose needs no secrets.
-    skip_reason = out_of_scope(settings, workflow_run, debug=runner.debug) or withheld_secrets(
+    tag_unknown = None
+    if not problems:  # invalid inputs are reported before GitHub is asked anything
+        workflow_run, tag_unknown = facts.place_watched_tag(workflow_run, github)
+    skip_reason = out_of_scope(settings, workflow_run, runner.debug, tag_unknown) or withheld_secrets(
         settings, workflow_run
     )
     if skip_reason is None:
         problems += missing_required(settings, reported=problems, in_actions=runner.in_actions)
-        problems += filter(None, [job_status_problem(settings, workflow_run, runner.in_actions)])
+        problems += filter(None, [verdict.job_status_problem(settings, workflow_run, runner.in_actions)])
     if problems:
         return _invalid(runner, in_input_order(problems))
     if skip_reason is not None:
         return _skip(runner, skip_reason, deduplication_key(settings, workflow_run))
 
-    decision = decide_status(settings, workflow_run)
-    failures = Failures()
-    if decision.status == "firing":
-        # Only a firing alert needs to say what broke, and only it can be held back.
-        failures = read_failures(settings, workflow_run, debug=runner.debug)
-        if failures.warning:
-            runner.warning(failures.warning, title=messages.GITHUB_API_TITLE)
-    elif decision.status == "resolved" and settings.status == "auto":
-        # A success resolves only if no newer run of the same job has failed since.
-        newer = read_newer_run(settings, workflow_run, debug=runner.debug)
-        if newer.warning:
-            runner.warning(newer.warning, title=messages.GITHUB_API_TITLE)
-        if newer.failed is not None:
-            reason = messages.NEWER_RUN_FAILED.format(
-                subject=newer.subject, number=newer.failed.run_number, url=newer.failed.url or "its page"
-            )
-            return _skip(runner, reason, deduplication_key(settings, workflow_run))
+    known = facts.gather(settings, workflow_run, verdict.wanted(settings, workflow_run), github)
+    decided = verdict.decide(settings, workflow_run, known)
+    failures, missing, errors_warning = Failures(), list(decided.missing), None
+    if decided.status == "firing" and workflow_run is not None:
+        failures, left_out, errors_warning = _what_failed(settings, workflow_run, known, github)
+        missing = left_out + missing
+    for github_warning in (_github_warning(known, missing), errors_warning):
+        if github_warning:
+            runner.warning(github_warning, title=messages.GITHUB_API_TITLE)
+    key = deduplication_key(settings, workflow_run, known.this_job)
+    if decided.status is None:
+        return _skip(runner, decided.reason, key)
     try:
-        built = build_alert(settings, workflow_run, failures, decision)
+        built = build_alert(settings, workflow_run, decided, failures, known.this_job)
     except AlertTooLarge as exc:
         runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
         return _finish(
@@ -126,9 +119,6 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
             Outcome(message=str(exc), error=str(exc), headline="❌ Alert too large, nothing sent"),
             EXIT_INVALID_INPUT,
         )
-
-    if isinstance(built, Skip):
-        return _skip(runner, built.reason, built.deduplication_key)
 
     # Text from outside (an error message, a commit) is data: it must not carry a secret onward.
     alert = built.redacted(runner.redact)
@@ -154,6 +144,37 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         return _finish(runner, outcome, EXIT_OK)
 
     return _deliver(settings, alert, runner, outcome)
+
+
+def _what_failed(
+    settings: Settings, run: WorkflowRun, known: facts.Facts, github: facts.GitHub
+) -> tuple[Failures, list[str], str | None]:
+    """A firing alert's failed jobs with their error messages; what the GitHub warning must add that
+    they leave out; and a warning of its own where only the error messages could not be read."""
+    if known.jobs is None:
+        return Failures(), [messages.GITHUB_MISSING_JOBS] if known.unavailable else [], None
+    failed = find_failed_jobs(known.jobs, datetime.now(UTC), cancelled_fails=settings.on_cancelled == "fire")
+    if known.unavailable is not None:  # no further call once GitHub could not answer
+        unread_errors = any(job.completed for job in failed)
+        return Failures(failed), [messages.GITHUB_MISSING_ERRORS] if unread_errors else [], None
+    failed, unread = facts.read_errors(github, run.repository, failed)
+    return Failures(failed), [], _errors_warning(unread, known.api_url)
+
+
+def _errors_warning(unread: GitHubUnavailable | None, api_url: str | None) -> str | None:
+    if unread is None:
+        return None
+    if unread.status in (403, 404):  # the token lacks `checks: read`, not `actions: read`
+        return messages.GITHUB_ERRORS_FORBIDDEN.format(base_url=api_url, status=unread.status)
+    return messages.github_warning(str(unread), unread.fix, [messages.GITHUB_MISSING_ERRORS], api_url)
+
+
+def _github_warning(known: facts.Facts, missing: list[str]) -> str | None:
+    """The one warning about GitHub's API: why it could not help, and what that left out."""
+    problem = known.unavailable
+    if problem is None:
+        return None
+    return messages.github_warning(str(problem), problem.fix, missing, known.api_url)
 
 
 def _invalid(runner: Runner, problems: list[Problem]) -> int:

@@ -1,4 +1,4 @@
-"""Talking to GitHub's REST API: the jobs of a run, their check runs' annotations, and a workflow's runs.
+"""Talking to GitHub's REST API: the jobs of a run, their check runs' annotations, a workflow's runs, tags.
 
 GitHub's API only ever adds detail to an alert; it must never hold one back or slow it down much:
 - every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from entrypoint import ACTION_NAME, __version__, messages
+from entrypoint.github_data import Annotation, GitHubUnavailable, Job, PastRun, Step, settled
 from entrypoint.http_auth import BearerToken
 
 BUDGET_SECONDS = 5.0  # for all calls together
@@ -29,70 +30,9 @@ MAX_PAGES = 5
 PER_PAGE = 100
 PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
-# The conclusions of a job or run that count as failed, everywhere in the action.
-FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 T = TypeVar("T")
-
-
-class GitHubUnavailable(Exception):
-    """GitHub's API could not answer. `str()` says why, in a few words; `fix` says what to do."""
-
-    def __init__(self, reason: str, fix: str, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.fix = fix
-        self.status = status  # the HTTP status it answered with, if it answered
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str  # written by the workflow's author: untrusted text
-    status: str | None
-    conclusion: str | None
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int | None  # the job's id, which is also its check run's id (${{ job.check_run_id }})
-    name: str  # untrusted text
-    status: str | None
-    conclusion: str | None
-    url: str | None
-    runner_name: str | None
-    steps: tuple[Step, ...]
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    labels: tuple[str, ...] = ()  # the runner labels it asked for: `self-hosted` for a self-hosted one
-
-    def seconds(self, now: datetime) -> int | None:
-        """How long it ran: to its end, or until now while it still runs (as the job alerting does)."""
-        if self.started_at is None:
-            return None
-        end = self.completed_at or now
-        return max(0, int((end - self.started_at).total_seconds()))
-
-
-@dataclass(frozen=True)
-class Annotation:
-    """One annotation of a check run, as the runner records a job's errors, warnings and notices."""
-
-    level: str | None  # failure, warning or notice
-    message: str  # untrusted text
-    title: str | None = None  # untrusted text
-    path: str | None = None  # `.github` for the runner's own, else the file it is about
-    line: int | None = None
-
-
-@dataclass(frozen=True)
-class PastRun:
-    """Another run of the workflow, with what places it (the same fields as a `workflow_run` payload)."""
-
-    run_id: int
-    conclusion: str | None
-    run_number: int | None = None
-    event: str | None = None
-    head_branch: str | None = None
-    head_repository: str | None = None
-    url: str | None = None
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass
@@ -152,35 +92,59 @@ class GitHubApi:
             raise GitHubUnavailable("its answer had no workflow id", messages.GITHUB_FIX_NONE)
         return str(workflow_id)
 
-    def completed_runs(self, repository: str, workflow: str, branch: str | None, count: int) -> list[PastRun]:
-        """The latest completed runs of a workflow (on a branch, if given), newest first (one page).
+    def runs_of_workflow(
+        self, repository: str, workflow: str, branch: str | None, count: int
+    ) -> list[PastRun]:
+        """The latest runs of a workflow (on a branch, if given), finished or not, in GitHub's order.
 
-        GitHub's branch filter matches the head branch whatever repository it is in, so a fork's
-        `main` is listed with this repository's: the caller places each run by its own fields.
+        GitHub's order is not documented, so callers order them themselves (`PastRun.order`). Its branch
+        filter matches the head branch whatever repository it is in, so a fork's `main` is listed with
+        this repository's: the caller places each run by its own fields.
         """
         path = f"/repos/{repository}/actions/workflows/{quote(workflow, safe='')}/runs"
-        params: dict[str, str | int] = {"status": "completed", "per_page": count}
+        params: dict[str, str | int] = {"per_page": count}
         if branch:
             params["branch"] = branch
         answer = self._get(self._url(path), params)[0]
-        runs = []
-        for item in answer.get("workflow_runs") or []:
-            if isinstance(item, dict) and isinstance(item.get("id"), int):
-                head_repository = item.get("head_repository")
-                runs.append(
-                    PastRun(
-                        item["id"],
-                        _text(item.get("conclusion")),
-                        run_number=_int(item.get("run_number")),
-                        event=_text(item.get("event")),
-                        head_branch=_text(item.get("head_branch")),
-                        head_repository=_text(head_repository.get("full_name"))
-                        if isinstance(head_repository, dict)
-                        else None,
-                        url=_text(item.get("html_url")),
-                    )
-                )
-        return runs
+        return [
+            _past_run(item)
+            for item in answer.get("workflow_runs") or []
+            if isinstance(item, dict) and isinstance(item.get("id"), int)
+        ]
+
+    def tag_commit(self, repository: str, tag: str) -> str | None:
+        """The commit the tag `tag` points at, or None where this repository has no such tag.
+
+        An annotated tag's ref points at a tag object, which points at the commit: one more call.
+        """
+        path = f"/repos/{repository}/git/ref/tags/{quote(tag, safe='/')}"
+        try:
+            target = self._get(self._url(path), {})[0].get("object")
+        except GitHubUnavailable as exc:
+            if exc.status == 404:
+                return None
+            raise
+        for _level in range(2):
+            if not isinstance(target, dict):
+                return None
+            if target.get("type") == "commit":
+                return _text(target.get("sha"))
+            if target.get("type") != "tag" or not isinstance(target.get("sha"), str):
+                return None
+            path = f"/repos/{repository}/git/tags/{quote(target['sha'], safe='')}"
+            target = self._get(self._url(path), {})[0].get("object")
+        return None
+
+    def side_by_side(
+        self, first: Callable[[], A], second: Callable[[], B]
+    ) -> tuple[A | GitHubUnavailable, B | GitHubUnavailable]:
+        """Two calls at once (one round trip, not two), each giving its answer or why it could not."""
+        # Imported here: about 20 ms that a single request does not need.
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            one, two = pool.submit(settled, first), pool.submit(settled, second)
+            return one.result(), two.result()
 
     # -- HTTP ------------------------------------------------------------------------------------------
 
@@ -318,6 +282,22 @@ def _job(item: dict[str, Any]) -> Job:
         started_at=_time(item.get("started_at")),
         completed_at=_time(item.get("completed_at")),
         labels=tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else (),
+    )
+
+
+def _past_run(item: dict[str, Any]) -> PastRun:
+    head_repository = item.get("head_repository")
+    head_repository_name = head_repository.get("full_name") if isinstance(head_repository, dict) else None
+    return PastRun(
+        item["id"],
+        _text(item.get("conclusion")),
+        run_number=_int(item.get("run_number")),
+        event=_text(item.get("event")),
+        head_branch=_text(item.get("head_branch")),
+        head_repository=_text(head_repository_name),
+        url=_text(item.get("html_url")),
+        status=_text(item.get("status")),
+        run_attempt=_int(item.get("run_attempt")),
     )
 
 

@@ -83,13 +83,48 @@ JOB_STATUS_MISSING = (
     "uses: docker://, pass INCIDENT_IO_JOB_STATUS: ${{ job.status }} in the step's env (action.yml passes "
     "it for you), or pass needs: ${{ toJSON(needs) }}, or set status"
 )
+OUT_OF_SCOPE_COMMENT = (
+    "This run was started by a comment (ChatOps). It runs on the default branch's ref but usually tests a "
+    "pull request's code, and anyone who can comment may start one, so it neither pages about nor "
+    "resolves a branch's alert, whatever branches says, and nothing is sent. To alert for such runs, set "
+    "deduplication-key to say what the alert is about."
+)
+TAG_UNKNOWN = (
+    " The run's head branch may be a tag, but GitHub's API could not tell ({reason}): telling tags apart "
+    "needs `contents: read` in the watcher's `permissions:`."
+)
 NEWER_RUN_FAILED = (
     "A newer run of {subject} failed (run #{number}: {url}), so this run's success does not resolve the "
     "alert and nothing is sent."
 )
+NEWER_RUN_PASSED = (
+    "A newer run of {subject} passed (run #{number}: {url}), so this older run's failure says nothing about "
+    "the branch now, and nothing is sent."
+)
+NEEDS_UNKNOWN = (
+    "Not every needed job succeeded ({needs}), which can hide a failed job upstream (needs lists direct "
+    "dependencies only), and GitHub's API could not tell whether a job of this run failed, so nothing is "
+    "sent: an alert is never resolved on a guess."
+)
+NEEDS_CANCELLED = (
+    "Not every needed job succeeded ({needs}) and no job of this run failed: a cancelled run neither fires "
+    "nor resolves, so nothing is sent (on-cancelled: fire alerts on it)."
+)
 GITHUB_MISSING_NEWER = (
     "whether a newer run of {subject} failed could not be checked, and the alert is resolved because "
     "this run passed"
+)
+GITHUB_MISSING_NEWER_PASSED = (
+    "whether a newer run of {subject} has passed since could not be checked, and the alert fires because "
+    "this run failed"
+)
+GITHUB_MISSING_RUN_JOBS = (
+    "whether a job of this run failed behind a skipped or cancelled needed job could not be checked, so "
+    "nothing is sent"
+)
+GITHUB_MISSING_STEPS = (
+    "whether a step failed before the job was cancelled could not be checked, so the cancel is taken as "
+    "on-cancelled says"
 )
 DRY_RUN_MESSAGE = "Dry run: the alert was built and validated but not sent."
 SENT_MESSAGE = "incident.io accepted the {status} alert (HTTP {code})."
@@ -132,6 +167,15 @@ def one_line(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def github_warning(reason: str, fix: str, missing: list[str], api_url: str | None) -> str:
+    """The one warning about GitHub's API: why it could not help, what that left out, and the fix."""
+    if api_url is not None:
+        reason = f"GitHub's API at {api_url} could not help: {reason}"
+    if not missing:
+        missing = [GITHUB_MISSING_NOTHING]
+    return f"{reason}, so {'; '.join(missing)}. {fix}"
+
+
 def sentences(*parts: str) -> str:
     """Parts joined as separate sentences: each ends with a full stop (or its own punctuation)."""
     done = []
@@ -160,6 +204,7 @@ GITHUB_ERRORS_FORBIDDEN = (
     "(HTTP {status}), so the alert does not quote them. Grant `checks: read` in the workflow's or job's "
     "`permissions:`: private repositories need it to read check run annotations."
 )
+GITHUB_MISSING_NOTHING = "this job could not be found in it (a called workflow's legs then share one key)"
 GITHUB_MISSING_HISTORY = (
     "failures-before-alert ({needed}) could not be checked and the alert fires anyway, so that a real "
     "failure is not missed"

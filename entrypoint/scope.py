@@ -7,6 +7,8 @@ request never fails for want of them. The rules (shell-style patterns, `fnmatch`
   `*` alone never admits a fork;
 - a merge-queue entry is `merge-queue/<target>`: `*` admits it, `main` alone does not;
 - tags and deployments are always in scope: a failed release or deploy matters wherever it came from;
+- runs started by a comment (ChatOps) never are, unless the step sets its own deduplication-key: they
+  run on the default branch's ref but test whatever the comment asked for, and anyone may comment;
 - without `branches`, the scope is the repository's default branch, from the event payload; where the
   payload does not say, the run is in scope rather than lose an alert.
 """
@@ -22,9 +24,13 @@ from entrypoint.workflow_run import WorkflowRun
 
 
 def out_of_scope(
-    settings: Settings, run: WorkflowRun | None, debug: Callable[[str], None] = lambda _line: None
+    settings: Settings,
+    run: WorkflowRun | None,
+    debug: Callable[[str], None] = lambda _line: None,
+    tag_unknown: str | None = None,
 ) -> str | None:
-    """Why this run may not alert, or None when it may."""
+    """Why this run may not alert, or None when it may. `tag_unknown`: why GitHub could not tell whether
+    a watched run's head branch is a tag (facts.place_watched_tag)."""
     if run is None:
         return None  # outside GitHub Actions: the user named what the alert is about
     origin = run.origin
@@ -35,6 +41,8 @@ def out_of_scope(
         return None
     if origin.kind == "unverified":
         return messages.OUT_OF_SCOPE_UNVERIFIED.format(reason=origin.reason)
+    if origin.kind == "comment":
+        return None if settings.deduplication_key else messages.OUT_OF_SCOPE_COMMENT
     patterns = settings.branches
     if patterns is None:
         if run.default_branch is None:
@@ -51,7 +59,8 @@ def out_of_scope(
     if any(_matches(pattern, name, fork=origin.kind == "fork") for pattern in patterns):
         return None
     template = messages.OUT_OF_SCOPE_FORK if origin.kind == "fork" else messages.OUT_OF_SCOPE
-    return template.format(origin=origin.where, name=name, scope=scope)
+    reason = template.format(origin=origin.where, name=name, scope=scope)
+    return reason + (messages.TAG_UNKNOWN.format(reason=tag_unknown) if tag_unknown else "")
 
 
 def _matches(pattern: str, name: str, *, fork: bool) -> bool:

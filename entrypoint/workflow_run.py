@@ -31,7 +31,10 @@ DEPENDABOT = "dependabot[bot]"
 MERGE_QUEUE_BRANCH = re.compile(r"gh-readonly-queue/(.+)/pr-\d+-[0-9a-f]+")
 
 PLACED_KINDS = ("branch", "fork", "merge-queue", "tag")  # the origins that name a branch or tag
-OriginKind = Literal["branch", "fork", "merge-queue", "tag", "deployment", "unverified", "unknown"]
+OriginKind = Literal["branch", "fork", "merge-queue", "tag", "deployment", "comment", "unverified", "unknown"]
+# ChatOps: runs started by a comment (`/test`). They run on the default branch's ref, usually test a pull
+# request's code, and anyone who can comment may start one, so they never stand for a branch.
+COMMENT_EVENTS = frozenset({"issue_comment"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Origin:
     - merge-queue: an entry of the merge queue of the target branch `name`;
     - tag: the tag `name` (release workflows);
     - deployment: a deployment, about its environment rather than a ref;
+    - comment: a run started by a comment (ChatOps), whatever ref it runs on;
     - unverified: a run whose source cannot be told apart from a fork's (`reason` says why);
     - unknown: nothing says (no ref at all); treated as this repository's, so no alert is lost.
     """
@@ -74,6 +78,8 @@ class Origin:
             return f"in the merge queue of {self.name}"
         if self.kind == "tag":
             return f"for tag {self.name}"
+        if self.kind == "comment":
+            return "started by a comment"
         return ""
 
 
@@ -85,6 +91,8 @@ def origin_of_actions_run(
     One function for the watched run and for the earlier runs compared with it, so that both are
     placed the same way.
     """
+    if event in COMMENT_EVENTS:
+        return Origin("comment")
     if event == "pull_request_target":
         # Such runs test the base branch's workflow for someone's pull request: their head_branch and
         # head_sha are the base's, so they cannot be told apart from the base branch's own runs.
@@ -100,6 +108,12 @@ def origin_of_actions_run(
     if event == "release":
         return Origin("tag", head_branch)
     return branch_origin(head_branch)
+
+
+def as_tag_run(run: WorkflowRun) -> WorkflowRun:
+    """A watched run whose head branch turned out to be a tag of this repository: a tag's run."""
+    name = run.origin.name or run.branch or ""
+    return dataclasses.replace(run, origin=Origin("tag", name), branch=name)
 
 
 def branch_origin(branch: str) -> Origin:
@@ -335,6 +349,8 @@ def _origin_of_current_run(
     env: Mapping[str, str], payload: Mapping[str, Any], event_name: str | None
 ) -> Origin:
     ref = env.get("GITHUB_REF", "")
+    if event_name in COMMENT_EVENTS:
+        return Origin("comment")
     if event_name and event_name.startswith("pull_request"):
         return _origin_of_pull_request(env, _dict(payload.get("pull_request")))
     if event_name == "merge_group":

@@ -10,6 +10,7 @@ from tests.support.actions_runner import JOB_TOKEN, StepFiles
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
 from tests.support.github_api_stand_in import GitHubApiStandIn
 from tests.support.incident_io_stand_in import IncidentIoStandIn
+from tests.support.steps import Steps
 
 TOKEN = "test-token"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
@@ -37,6 +38,12 @@ def files(tmp_path: Path) -> StepFiles:
 def with_(stand_in: IncidentIoStandIn) -> dict[str, str]:
     """The two required inputs, pointed at the stand-in."""
     return {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+
+
+@pytest.fixture
+def steps(tmp_path: Path, with_: dict[str, str], github: GitHubApiStandIn) -> Steps:
+    """Runs the alert step in a layout against both stand-ins (tests/support/steps.py)."""
+    return Steps(tmp_path, with_, github)
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from entrypoint.alert import MAX_BODY_BYTES, Alert, AlertTooLarge, Skip, build_alert, decide_status
+from entrypoint.alert import MAX_BODY_BYTES, Alert, AlertTooLarge, build_alert
+from entrypoint.facts import Facts
 from entrypoint.failures import FailedJob, Failures
-from entrypoint.settings import read_settings
+from entrypoint.settings import Settings, read_settings
+from entrypoint.verdict import Verdict, decide
 from entrypoint.workflow_run import Origin, Watched, WorkflowRun, read_workflow_run
 from tests.support import layouts
 from tests.support.actions_runner import default_github_env
@@ -22,11 +24,19 @@ from tests.support.schema import assert_valid_body
 INPUTS = {"INPUT_API-TOKEN": "t", "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66"}
 
 
-def alert_for(env: dict[str, str] | None = None, **inputs: str) -> Alert | Skip:
+def alert_or_verdict(
+    settings: Settings, run: WorkflowRun | None, failures: Failures | None = None
+) -> Alert | Verdict:
+    """The alert for the run as GitHub's API would not add to it, or the verdict that sends nothing."""
+    verdict = decide(settings, run, Facts())
+    return build_alert(settings, run, verdict, failures) if verdict.status else verdict
+
+
+def alert_for(env: dict[str, str] | None = None, **inputs: str) -> Alert | Verdict:
     environ = {**default_github_env(GITHUB_EVENT_PATH=""), **INPUTS, **(env or {})}
     environ |= {"INPUT_" + name.replace("_", "-").upper(): value for name, value in inputs.items()}
     run = read_workflow_run(environ).run
-    return build_alert(read_settings(environ), run)
+    return alert_or_verdict(read_settings(environ), run)
 
 
 def key_for(**env: str) -> str:
@@ -52,7 +62,7 @@ def key_for(**env: str) -> str:
 def test_status_from_job(inputs: dict[str, str], expected: str | None) -> None:
     environ = {**default_github_env(), **INPUTS}
     environ |= {"INPUT_" + name.replace("_", "-").upper(): value for name, value in inputs.items()}
-    decision = decide_status(read_settings(environ), read_workflow_run(environ).run)
+    decision = decide(read_settings(environ), read_workflow_run(environ).run, Facts())
     assert decision.status == expected
 
 
@@ -103,7 +113,7 @@ def test_status_from_watched_run(
     kind: str, completed: bool, conclusion: str | None, expected: str | None
 ) -> None:
     settings = read_settings({**default_github_env(), **INPUTS, "INPUT_JOB-STATUS": "success"})
-    decision = decide_status(settings, watched_run(kind, completed, conclusion))
+    decision = decide(settings, watched_run(kind, completed, conclusion), Facts())
     assert decision.status == expected
     if expected is None:
         assert "nothing is sent" in decision.reason
@@ -181,14 +191,14 @@ def layout_key(layout: Layout, **inputs: str) -> str:
     return built.deduplication_key
 
 
-def layout_alert(layout: Layout, **inputs: str) -> Alert | Skip:
+def layout_alert(layout: Layout, **inputs: str) -> Alert | Verdict:
     environ = {**layout.github_env, **INPUTS, "GITHUB_EVENT_PATH": "", "INPUT_JOB-STATUS": "failure"}
     environ |= {"INPUT_" + name.replace("_", "-").upper(): value for name, value in inputs.items()}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(layout.event, file)
     environ["GITHUB_EVENT_PATH"] = file.name
     try:
-        return build_alert(read_settings(environ), read_workflow_run(environ).run)
+        return alert_or_verdict(read_settings(environ), read_workflow_run(environ).run)
     finally:
         os.unlink(file.name)
 
@@ -273,7 +283,7 @@ def failed(name: str, *steps: str) -> FailedJob:
 )  # fmt: skip
 def test_a_firing_title_names_the_failed_step(failures: Failures, title: str) -> None:
     environ = {**default_github_env(GITHUB_EVENT_PATH=""), **INPUTS, "INPUT_JOB-STATUS": "failure"}
-    built = build_alert(read_settings(environ), read_workflow_run(environ).run, failures)
+    built = alert_or_verdict(read_settings(environ), read_workflow_run(environ).run, failures)
     assert isinstance(built, Alert)
     assert built.title == title
 
@@ -281,8 +291,8 @@ def test_a_firing_title_names_the_failed_step(failures: Failures, title: str) ->
 def test_a_watched_run_names_its_one_failed_job_and_how_it_ended() -> None:
     run = dataclasses.replace(watched_run("workflow_run", True, "timed_out"), origin=Origin("branch", "main"))
     settings = read_settings({**default_github_env(), **INPUTS})
-    one = build_alert(settings, run, Failures((failed("e2e", "Cypress"),)))
-    two = build_alert(settings, run, Failures((failed("e2e"), failed("unit"))))
+    one = alert_or_verdict(settings, run, Failures((failed("e2e", "Cypress"),)))
+    two = alert_or_verdict(settings, run, Failures((failed("e2e"), failed("unit"))))
     assert isinstance(one, Alert) and isinstance(two, Alert)
     assert one.title == 'CI / e2e timed out at step "Cypress" on main in o/r'
     assert two.title == "CI timed out on main in o/r"

@@ -68,12 +68,12 @@ def test_every_documented_metadata_key_is_produced(key: str) -> None:
         runner_environment="github-hosted",
     )  # fmt: skip
     failed = FailedJob("test", None, ("Run tests",), seconds=75, errors=("assert 1 == 2",))
-    failures = Failures((failed,), consecutive=3)
+    failures = Failures((failed,))
     needs = '{"build": {"result": "failure"}, "lint": {"result": "success"}}'
     settings = Settings.model_validate({"matrix": '{"os": "ubuntu"}', "needs": needs})
     produced = (
         default_metadata(run, settings, "failure")
-        | failure_metadata(failures, 3)
+        | failure_metadata(failures, 3, 3)
         | runner_metadata(run, settings.model_copy(update={"needs": None}), failures)
     )
     documented = set(table_rows("Metadata"))

@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from entrypoint.failures import current_job, find_failed_jobs
-from entrypoint.github_api import GitHubApi, GitHubUnavailable, Job, Step
+from entrypoint.facts import current_job
+from entrypoint.failures import find_failed_jobs
+from entrypoint.github_api import GitHubApi
+from entrypoint.github_data import GitHubUnavailable, Job, PastRun, Step
 
 API = "https://github.example.com/api/v3"  # GitHub Enterprise Server's form of GITHUB_API_URL
 JOBS = f"{API}/repos/o/r/actions/runs/5/attempts/2/jobs"
@@ -84,8 +86,8 @@ def test_an_answer_that_is_not_json_is_unavailable() -> None:
         api().jobs_of_attempt("o/r", 5, 2)
 
 
-def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
-    jobs = [
+def test_failed_jobs_include_running_jobs_whose_steps_failed_and_cancels_after_a_failed_step() -> None:
+    jobs = (
         Job(None, "ok", "completed", "success", None, None, (Step("a", "completed", "success"),)),
         Job(None, "timed out", "completed", "timed_out", "https://x/1", None, ()),
         Job(
@@ -99,14 +101,27 @@ def test_failed_jobs_include_running_jobs_whose_steps_failed() -> None:
         ),
         Job(None, "running fine", "in_progress", None, None, "r2", (Step("c", "in_progress", None),)),
         Job(None, "cancelled", "completed", "cancelled", None, None, ()),
-    ]
+        # The runner reports a job that failed and then hit its timeout as cancelled.
+        Job(
+            None,
+            "hung after failing",
+            "completed",
+            "cancelled",
+            None,
+            None,
+            (Step("d", "completed", "failure"),),
+        ),
+    )
 
-    failed = find_failed_jobs(jobs, datetime.now(UTC))
+    failed = find_failed_jobs(jobs, datetime.now(UTC), cancelled_fails=False)
+    with_cancels = find_failed_jobs(jobs, datetime.now(UTC), cancelled_fails=True)
 
     assert [(job.name, job.url, job.failed_steps) for job in failed] == [
         ("timed out", "https://x/1", ()),
         ("running", None, ("b",)),  # a link that is not http(s) is dropped
+        ("hung after failing", None, ("d",)),
     ]
+    assert [job.name for job in with_cancels] == ["timed out", "running", "cancelled", "hung after failing"]
 
 
 def test_this_job_is_found_by_its_id_then_by_its_runner_then_by_its_name() -> None:
@@ -115,8 +130,53 @@ def test_this_job_is_found_by_its_id_then_by_its_runner_then_by_its_name() -> No
     named = Job(14, "lint", "completed", "failure", None, "runner 2", ())
 
     # By id: exact, whatever the runner (a self-hosted pool may reuse names) or the name says.
-    assert current_job([other, mine, named], 13, "runner 2", "test") is other
-    assert current_job([other, mine, named], None, "runner 2", "test") is mine
-    assert current_job([other, mine, named], 99, "runner 2", "test") is mine  # an unknown id falls back
-    assert current_job([other, named], None, "runner 9", "lint") is named
-    assert current_job([other], None, "runner 9", "test") is None
+    assert current_job((other, mine, named), 13, "runner 2", "test") is other
+    assert current_job((other, mine, named), None, "runner 2", "test") is mine
+    assert current_job((other, mine, named), 99, "runner 2", "test") is mine  # an unknown id falls back
+    assert current_job((other, named), None, "runner 9", "lint") is named
+    assert current_job((other,), None, "runner 9", "test") is None
+
+
+RUNS = f"{API}/repos/o/r/actions/workflows/ci.yml/runs"
+
+
+@responses.activate
+def test_runs_of_every_status_are_listed_with_their_number_and_attempt() -> None:
+    running = {"id": 9, "run_number": 18, "run_attempt": 1, "status": "in_progress", "conclusion": None}
+    re_run = {"id": 8, "run_number": 17, "run_attempt": 2, "status": "completed", "conclusion": "failure"}
+    responses.get(RUNS, json={"total_count": 2, "workflow_runs": [running, re_run, {"id": "x"}]})
+
+    runs = api().runs_of_workflow("o/r", "ci.yml", "main", 50)
+
+    assert [(run.run_id, run.status, run.order) for run in runs] == [
+        (9, "in_progress", (18, 1)),
+        (8, "completed", (17, 2)),
+    ]
+    url = responses.calls[0].request.url or ""
+    assert "branch=main" in url and "status=" not in url  # runs still going count too
+    assert PastRun(1, None).order < PastRun(2, None, run_number=1).order
+
+
+TAG_REF = f"{API}/repos/o/r/git/ref/tags/v1.2.0"
+
+
+@responses.activate
+def test_a_tag_is_followed_to_its_commit_lightweight_or_annotated() -> None:
+    responses.get(TAG_REF, json={"ref": "refs/tags/v1.2.0", "object": {"type": "commit", "sha": "c0ffee"}})
+    assert api().tag_commit("o/r", "v1.2.0") == "c0ffee"
+
+    responses.replace(responses.GET, TAG_REF, json={"object": {"type": "tag", "sha": "7a9"}})
+    responses.get(
+        f"{API}/repos/o/r/git/tags/7a9", json={"sha": "7a9", "object": {"type": "commit", "sha": "beef"}}
+    )
+    assert api().tag_commit("o/r", "v1.2.0") == "beef"
+
+
+@responses.activate
+def test_no_such_tag_is_none_and_a_refusal_is_unavailable() -> None:
+    responses.get(TAG_REF, status=404, json={"message": "Not Found"})
+    assert api().tag_commit("o/r", "v1.2.0") is None
+
+    responses.replace(responses.GET, TAG_REF, status=403, json={"message": "Resource not accessible"})
+    with pytest.raises(GitHubUnavailable):
+        api().tag_commit("o/r", "v1.2.0")

@@ -23,7 +23,6 @@ from tests.support.actions_runner import (
     StepFiles,
     StepResult,
     default_github_env,
-    run_step,
 )
 from tests.support.github_api_stand_in import (
     THIS_RUN_ID,
@@ -40,58 +39,11 @@ from tests.support.http_stand_in import Reply
 from tests.support.incident_io_stand_in import IncidentIoStandIn, error_body
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
+from tests.support.steps import Steps, assert_skipped, notice
 
 RUN_ID = THIS_RUN_ID
 RUN_NUMBER = THIS_RUN_NUMBER
 MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
-
-
-class Steps:
-    """Runs the alert step in a layout, each run with fresh step files, against both stand-ins."""
-
-    def __init__(self, tmp_path: Path, with_: dict[str, str], github: GitHubApiStandIn) -> None:
-        self.tmp_path = tmp_path
-        self.with_ = with_
-        self.github = github
-        self.count = 0
-
-    def run(
-        self,
-        layout: Layout,
-        job_status: str = "failure",
-        *,
-        check_run_id: str | None = None,
-        matrix: Any = None,
-        **inputs: str,
-    ) -> StepResult:
-        self.count += 1
-        github_env = {**layout.github_env, "GITHUB_API_URL": self.github.url}
-        with_ = {**self.with_, **inputs}
-        if check_run_id is not None:
-            with_["check-run-id"] = check_run_id
-        files = StepFiles(self.tmp_path / f"step{self.count}")
-        return run_step(
-            files, with_, event=layout.event, job_status=job_status, matrix=matrix, github_env=github_env
-        )
-
-
-@pytest.fixture
-def steps(tmp_path: Path, with_: dict[str, str], github: GitHubApiStandIn) -> Steps:
-    return Steps(tmp_path, with_, github)
-
-
-def notice(result: StepResult) -> str:
-    (only,) = result.annotations("notice")
-    return only.data
-
-
-def assert_skipped(result: StepResult, stand_in: IncidentIoStandIn, says: str) -> None:
-    assert result.returncode == 0, result.log
-    assert stand_in.received == []
-    assert result.outputs["status"] == "skipped"
-    assert result.outputs["sent"] == "false"
-    assert says in notice(result)
-    assert result.annotations("error") == []
 
 
 # -- 1. pull requests from forks and Dependabot get no secrets -----------------------------------------------
@@ -288,6 +240,11 @@ def notify_job() -> Layout:
     return layouts.push(GITHUB_JOB="notify")
 
 
+def notify_running() -> dict[str, Any]:
+    """The notify job itself, in this run's jobs: still running, on this runner."""
+    return job("notify", None, status="in_progress", runner_name=THIS_RUNNER)
+
+
 def test_a_notify_job_fires_when_a_needed_job_failed(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
@@ -325,8 +282,15 @@ def test_a_notify_job_fires_when_a_needed_job_failed(
     ],
 )
 def test_a_notify_job_decides_from_its_needs(
-    steps: Steps, stand_in: IncidentIoStandIn, results: dict[str, str], on_cancelled: str, sent: str | None
+    steps: Steps,
+    stand_in: IncidentIoStandIn,
+    github: GitHubApiStandIn,
+    results: dict[str, str],
+    on_cancelled: str,
+    sent: str | None,
 ) -> None:
+    github.this_run(*[job(name, result) for name, result in results.items()], notify_running())
+
     result = steps.run(
         notify_job(), "success", needs=layouts.needs(**results), **{"on-cancelled": on_cancelled}
     )
@@ -334,8 +298,8 @@ def test_a_notify_job_decides_from_its_needs(
     assert result.returncode == 0, result.log
     assert [body["status"] for body in stand_in.bodies()] == ([sent] if sent else [])
     if sent is None:
-        assert "The needed jobs were only cancelled or skipped (build cancelled, test skipped)" in notice(
-            result
+        assert notice(result).startswith(
+            "Not every needed job succeeded (build cancelled, test skipped) and no job of this run failed"
         )
 
 
@@ -453,7 +417,7 @@ def test_a_watched_run_is_compared_with_newer_runs_of_its_workflow(
 def test_when_github_cannot_tell_it_resolves_with_one_warning(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    github.script(not_accessible())
+    github.script_for("/workflows/", not_accessible())  # this run's jobs: not found either
 
     result = steps.run(layouts.push(), "success")
 
@@ -617,7 +581,7 @@ def test_fail_on_error(
 def test_a_restricted_token_is_told_to_grant_actions_read(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    github.script(not_accessible())
+    github.script_for("/repos/", *[not_accessible()] * 3)  # every call: a token without actions: read
 
     result = steps.run(layouts.push(), "failure")
 
@@ -679,6 +643,87 @@ def _matrix_leg(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStan
     return result
 
 
+def _this_job(*steps_: dict[str, Any], name: str = "test") -> dict[str, Any]:
+    mine = running_job(*steps_, name=name)
+    mine["id"] = int(CHECK_RUN_ID)
+    return mine
+
+
+def _newer_run_still_going(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    github.this_run(_this_job())
+    newer = FakeRun(RUN_ID + 5, None, status="in_progress", run_number=RUN_NUMBER + 1)
+    github.add_run(newer, jobs=[job("test", "failure"), job("e2e", None, status="in_progress")])
+    return steps.run(layouts.push(), "success")
+
+
+def _old_run_fails(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    this_run = FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER)
+    github.add_run(this_run, attempt=2, jobs=[_this_job(step("Run pytest", "failure"))])
+    github.add_run(FakeRun(RUN_ID + 5, "success", run_number=RUN_NUMBER + 1), jobs=[job("test", "success")])
+    return steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "failure")
+
+
+def _failed_then_timed_out(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    github.this_run(_this_job(step("Run pytest", "failure"), step("Integration", "cancelled")))
+    result = steps.run(layouts.push(), "cancelled")
+    assert stand_in.bodies()[-1]["title"].startswith('CI / test failed at step "Run pytest"')
+    return result
+
+
+def _timed_out_twice(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    github.history("success", "cancelled")
+    github.this_run(_this_job())
+    return steps.run(layouts.push(), "cancelled", **{"on-cancelled": "fire", "failures-before-alert": "2"})
+
+
+def _failure_behind_a_skipped_need(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> StepResult:
+    github.this_run(
+        job("lint", "success"), job("test", "failure"), job("deploy", "skipped"), notify_running()
+    )
+    result = steps.run(notify_job(), "success", needs=layouts.needs(lint="success", deploy="skipped"))
+    assert stand_in.bodies()[-1]["metadata"]["failed_jobs"] == ["test"]
+    return result
+
+
+def _skipped_need_unreadable(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> StepResult:
+    github.script_for("/repos/", *[not_accessible()] * 3)
+    result = steps.run(notify_job(), "success", needs=layouts.needs(lint="success", deploy="skipped"))
+    assert len(result.github_api_warnings()) == 1
+    return result
+
+
+def _reusable_workflow_legs(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> StepResult:
+    legs = [running_job(name=f"unit ({python}) / test") for python in ("3.12", "3.13")]
+    legs[0]["id"], legs[1]["id"] = 1001, 1002
+    github.this_run(*legs)
+    steps.run(layouts.push(), "failure", check_run_id="1001")
+    result = steps.run(layouts.push(), "success", check_run_id="1002")
+    fired, resolved = stand_in.bodies()
+    assert fired["deduplication_key"] != resolved["deduplication_key"]  # leg 3.12's alert stays open
+    return result
+
+
+def _watched_tag(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    watched = layouts.watched_run("failure", head_branch="v1.2.0")
+    github.tags["v1.2.0"] = watched.event["workflow_run"]["head_sha"]
+    result = steps.run(watched, "success")
+    assert stand_in.bodies()[-1]["deduplication_key"] == "github-actions-tag:octo-org/octo-repo:ci.yml"
+    return result
+
+
+def _needs_skipped_by_their_if(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> StepResult:
+    github.this_run(job("build", "success"), job("e2e", "skipped"), notify_running())
+    return steps.run(notify_job(), "success", needs=layouts.needs(build="success", e2e="skipped"))
+
+
 def _docker_without_status(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
     return run_docker_style(steps.tmp_path, docker_step_env(stand_in), default_github_env())
 
@@ -716,10 +761,7 @@ LAYOUT_ROWS: dict[str, Scenario] = {
     "The next tag's run passed": _next_tag,
     "Notify job with `needs:` and `if: always()`; a needed job failed":
         lambda steps, _s, _g: steps.run(notify_job(), "success", needs=layouts.needs(build="failure")),
-    "Same; every needed job passed or was skipped":
-        lambda steps, _s, _g: steps.run(
-            notify_job(), "success", needs=layouts.needs(build="success", e2e="skipped")
-        ),
+    "Same; every needed job passed or was skipped": _needs_skipped_by_their_if,
     "Same; the needed jobs were cancelled":
         lambda steps, _s, _g: steps.run(notify_job(), "success", needs=layouts.needs(build="cancelled")),
     "`workflow_run` watcher; the watched run on the default branch failed":
@@ -728,6 +770,20 @@ LAYOUT_ROWS: dict[str, Scenario] = {
         lambda steps, _s, _g: steps.run(
             layouts.watched_run("success", fork_owner="someone", event="pull_request"), "success"
         ),
+    "Same; this older run passes while a newer run goes on, in which this job already failed":
+        _newer_run_still_going,
+    "Same; a re-run of an old run fails after a newer run passed": _old_run_fails,
+    "Same; a step failed, then the job hit its `timeout-minutes`": _failed_then_timed_out,
+    "Same, with `on-cancelled: fire` and `failures-before-alert: 2`; the job timed out in two runs in a row":
+        _timed_out_twice,
+    "Notify job with `needs: [lint, deploy]`; `test` failed, so `deploy` (which needs it) was skipped":
+        _failure_behind_a_skipped_need,
+    "Same; a needed job was skipped and GitHub's API cannot list the run's jobs": _skipped_need_unreadable,
+    "Reusable workflow called by a matrix; leg `unit (3.13) / test` passed, leg `unit (3.12) / test` failed":
+        _reusable_workflow_legs,
+    "`workflow_run` watcher; the watched release run on tag `v1.2.0` failed": _watched_tag,
+    "ChatOps: a run started by a `/test` comment on a pull request, with `branches: '*'`":
+        lambda steps, _s, _g: steps.run(layouts.issue_comment(), "failure", branches="*"),
     "`uses: docker://` without `INCIDENT_IO_JOB_STATUS`": _docker_without_status,
     "A resolve that incident.io did not accept (`fail-on-error: auto`)": _undelivered_resolve,
 }  # fmt: skip

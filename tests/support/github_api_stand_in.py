@@ -1,14 +1,16 @@
 """A local stand-in for the parts of GitHub's REST API the action reads, on 127.0.0.1 only.
 
-Answers with the real API's shapes (docs.github.com/rest/actions, /rest/checks): the jobs of a run
-attempt or of a run's latest attempt, one run, the runs of a workflow filtered by branch and status,
-and a job's check run annotations (a JSON array), paginated with `Link` headers. It checks the bearer
+Answers with the real API's shapes (docs.github.com/rest/actions, /rest/checks, /rest/git): the jobs of
+a run attempt or of a run's latest attempt, one run, the runs of a workflow filtered by branch and status,
+a job's check run annotations (a JSON array), paginated with `Link` headers, and tag refs (lightweight
+tags point at a commit, annotated ones at a tag object). It checks the bearer
 token like GitHub (401 Bad credentials) and can be scripted with GitHub's 403 and rate-limit
 answers. Tests select it through GITHUB_API_URL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import time
@@ -142,9 +144,13 @@ class GitHubApiStandIn(HttpStandIn):
         self.repository = repository
         self.page_size = page_size  # a smaller page than asked for, to make it paginate
         self.jobs_delay = 0.0  # seconds before each answer about jobs, as a slow GitHub would take
+        self.delay = 0.0  # seconds before every answer
         self.runs: dict[int, FakeRun] = {}
         self.annotations: dict[int, list[dict[str, Any]]] = {}  # job (check run) id → its annotations
         self.annotations_status: int | None = None  # e.g. 403: a token without checks: read
+        self.tags: dict[str, str] = {}  # tag name → the commit a lightweight tag points at
+        self.annotated_tags: dict[str, str] = {}  # tag name → the commit an annotated tag points at
+        self.oldest_first = False  # list runs oldest first: GitHub's order is not documented
 
     def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
         self.runs[run.run_id] = run
@@ -167,23 +173,35 @@ class GitHubApiStandIn(HttpStandIn):
         return list(jobs)
 
     def history(
-        self, *conclusions: str | None, branch: str = "main", start: int = 1658821000, number: int = 1
+        self,
+        *conclusions: str | None,
+        branch: str = "main",
+        start: int = 1658821000,
+        number: int | None = None,
     ) -> None:
         """Completed runs of ci.yml on a branch, oldest first, each with one job 'test'.
 
-        Run ids count up from `start` and run numbers from `number`.
+        Run ids count up from `start` and run numbers from `number`: by default, so that the last one
+        comes just before this run (THIS_RUN_NUMBER), as earlier runs do.
         """
+        if number is None:
+            number = max(1, THIS_RUN_NUMBER - len(conclusions))
         for offset, conclusion in enumerate(conclusions):
             run = FakeRun(start + offset, conclusion, branch, run_number=number + offset)
             self.add_run(run, jobs=[job("test", conclusion)])
 
     def answer(self, request: Received) -> Reply:
+        time.sleep(self.delay)
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(401, api_error(401, "Bad credentials"))
         parts = urlsplit(request.path)
         query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
         if match := re.fullmatch(rf"/repos/{self.repository}/check-runs/(\d+)/annotations", parts.path):
             return self._annotations(parts.path, query, int(match.group(1)))
+        if match := re.fullmatch(rf"/repos/{self.repository}/git/ref/tags/(.+)", parts.path):
+            return self._tag_ref(match.group(1))
+        if match := re.fullmatch(rf"/repos/{self.repository}/git/tags/([0-9a-f]+)", parts.path):
+            return self._tag_object(match.group(1))
         prefix = f"/repos/{self.repository}/actions"
         path = parts.path.removeprefix(prefix) if parts.path.startswith(prefix + "/") else ""
         if match := re.fullmatch(r"/runs/(\d+)/attempts/(\d+)/jobs", path):
@@ -204,12 +222,31 @@ class GitHubApiStandIn(HttpStandIn):
             workflow = match.group(1)
             runs = [
                 run
-                for run in sorted(self.runs.values(), key=lambda run: run.run_id, reverse=True)
+                for run in sorted(
+                    self.runs.values(), key=lambda run: run.run_id, reverse=not self.oldest_first
+                )
                 if workflow in (run.workflow_file, str(run.workflow_id))
                 and run.branch == query.get("branch", run.branch)
                 and run.status == query.get("status", run.status)
             ]
             return self._page(parts.path, query, "workflow_runs", [self._run_json(run) for run in runs])
+        return Reply(404, api_error(404, "Not Found"))
+
+    def _tag_ref(self, name: str) -> Reply:
+        if name in self.tags:
+            target = {"type": "commit", "sha": self.tags[name]}
+        elif name in self.annotated_tags:
+            target = {"type": "tag", "sha": _tag_object_sha(name)}
+        else:
+            return Reply(404, api_error(404, "Not Found"))
+        url = f"https://api.github.com/repos/{self.repository}/git/refs/tags/{name}"
+        return Reply(200, {"ref": f"refs/tags/{name}", "node_id": "REF_kwDO", "url": url, "object": target})
+
+    def _tag_object(self, sha: str) -> Reply:
+        for name, commit in self.annotated_tags.items():
+            if _tag_object_sha(name) == sha:
+                body = {"sha": sha, "tag": name, "message": f"Release {name}\n"}
+                return Reply(200, body | {"object": {"type": "commit", "sha": commit}})
         return Reply(404, api_error(404, "Not Found"))
 
     def _annotations(self, path: str, query: dict[str, str], check_run_id: int) -> Reply:
@@ -253,3 +290,8 @@ class GitHubApiStandIn(HttpStandIn):
             headers["Link"] = f'<{self.url}{path}?{next_query}>; rel="next"'
         body: Any = chosen if key is None else {"total_count": len(items), key: chosen}
         return Reply(200, body, headers=headers)
+
+
+def _tag_object_sha(name: str) -> str:
+    """An annotated tag's object id: made up, stable for its name."""
+    return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()

@@ -42,6 +42,7 @@ class HttpStandIn:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._script: deque[Reply] = deque()
+        self._script_by_path: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -71,6 +72,12 @@ class HttpStandIn:
         with self._lock:
             self._script.extend(replies)
 
+    def script_for(self, path_part: str, *replies: Reply) -> None:
+        """Answer the next requests whose path contains `path_part` with these replies, in order, before
+        any other script: for requests that go out side by side, in no fixed order."""
+        with self._lock:
+            self._script_by_path.setdefault(path_part, deque()).extend(replies)
+
     def answer(self, request: Received) -> Reply:
         """The service's own answer; called with no lock held."""
         raise NotImplementedError
@@ -83,7 +90,11 @@ class HttpStandIn:
     def _next_reply(self, request: Received) -> Reply:
         with self._lock:
             self.received.append(request)
-            scripted = self._script.popleft() if self._script else None
+            by_path = next(
+                (queue for part, queue in self._script_by_path.items() if part in request.path and queue),
+                None,
+            )
+            scripted = by_path.popleft() if by_path else (self._script.popleft() if self._script else None)
             if scripted is None:
                 scripted = self._unscripted(request)
         return scripted if scripted is not None else self.answer(request)

@@ -158,6 +158,25 @@ def watched_run(
     return Layout(payload, github_env)
 
 
+def issue_comment(number: int = 2, *, on_pull_request: bool = True, commenter: str = "someone") -> Layout:
+    """A ChatOps run: someone commented `/test` on a pull request (or an issue). GitHub runs such a
+    workflow on the default branch's ref and commit, whatever the pull request holds."""
+    payload = real("issues/opened.payload.json")
+    _make_ours(payload["repository"])
+    issue = payload["issue"]
+    issue["number"] = number
+    if on_pull_request:  # a comment on a pull request arrives as an issue with a pull_request link
+        api = f"https://api.github.com/repos/{REPOSITORY}/pulls/{number}"
+        issue["pull_request"] = {"url": api, "html_url": f"https://github.com/{REPOSITORY}/pull/{number}"}
+    payload["action"] = "created"
+    payload["comment"] = {"id": 1, "body": "/test", "user": {"login": commenter, "type": "User"}}
+    payload["sender"]["login"] = commenter
+    github_env = default_github_env(
+        GITHUB_EVENT_NAME="issue_comment", GITHUB_ACTOR=commenter, GITHUB_TRIGGERING_ACTOR=commenter
+    )
+    return Layout(payload, github_env)
+
+
 def needs(**results: str) -> str:
     """What `${{ toJSON(needs) }}` gives for needed jobs with these results."""
     return json.dumps({job: {"result": result, "outputs": {}} for job, result in results.items()}, indent=2)

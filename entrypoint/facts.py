@@ -1,0 +1,236 @@
+"""What GitHub says about this job, gathered once, through one client with one time budget.
+
+- the jobs of the run's attempt (the current run's, or the watched run's): this very job, its steps and
+  its full name, and the run's other jobs;
+- the workflow's other runs with the same origin, finished or not, each with its jobs where one job is
+  compared, so that each can be judged by how that job ended in it;
+- whether a watched run's head branch is a tag of this repository;
+- the failed jobs' error messages (their check runs' annotations), read only for a firing alert.
+
+Nothing is decided here: verdict.py decides from these facts. GitHub's API only adds detail, so the first
+call it cannot answer ends the gathering, what was read before is kept, and `Facts.unavailable` says why.
+The HTTP stack is loaded only when a call is made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from entrypoint import messages
+from entrypoint.failures import FailedJob, error_messages
+from entrypoint.github_data import GitHubUnavailable, Job, PastRun, settled
+from entrypoint.settings import Settings
+from entrypoint.workflow_run import WorkflowRun, as_tag_run, origin_of_actions_run
+
+if TYPE_CHECKING:
+    from entrypoint.github_api import GitHubApi
+
+Debug = Callable[[str], None]
+
+# How many runs of the workflow to look through (one page of GitHub's list).
+HISTORY_PAGE = 50
+# Newer runs looked at before a decision: a few at most run at once.
+MAX_NEWER_RUNS = 10
+# The error messages read: of the first few completed failed jobs.
+MAX_JOBS_WITH_ERRORS = 5
+# Events whose runs are always on a branch: their head branch is never a tag.
+BRANCH_ONLY_EVENTS = frozenset(
+    {"pull_request", "pull_request_review", "pull_request_review_comment", "merge_group", "schedule"}
+)
+
+
+class GitHub:
+    """The step's one GitHub API client, made on first use: one time budget for every call of the step."""
+
+    def __init__(self, settings: Settings, run: WorkflowRun | None, debug: Debug) -> None:
+        self._token = settings.github_token.get_secret_value() if settings.github_token else None
+        self.base_url = run.api_url if run else None
+        self._debug = debug
+
+    @cached_property
+    def api(self) -> GitHubApi | None:
+        """The client, or None without a token (or outside GitHub Actions)."""
+        if not self._token or self.base_url is None:
+            return None
+        # Imported here: runs that never ask GitHub (a skip, a dry run outside Actions) load no HTTP stack.
+        from entrypoint.github_api import GitHubApi  # noqa: PLC0415
+
+        return GitHubApi(base_url=self.base_url, token=self._token, debug=self._debug)
+
+    def unavailable_without_token(self) -> GitHubUnavailable:
+        return GitHubUnavailable(messages.GITHUB_NOT_GIVEN, messages.GITHUB_FIX_UNAUTHORIZED)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the verdict will ask of GitHub's API for this run (verdict.wanted decides)."""
+
+    jobs: bool = False  # the jobs of the run's attempt
+    other_runs: bool = False  # the workflow's other runs with the same origin
+    their_jobs: bool = False  # and, for each, its jobs: to judge it by how this job ended in it
+    earlier: int = 0  # how many earlier runs the failures-before-alert streak may look through
+
+
+@dataclass(frozen=True)
+class OtherRun:
+    """Another run of the same workflow and origin, and its latest attempt's jobs where a job is compared."""
+
+    run: PastRun
+    jobs: tuple[Job, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What GitHub's API said. None: not read (not wanted, or GitHub could not answer)."""
+
+    jobs: tuple[Job, ...] | None = None  # the jobs of the run's attempt
+    this_job: Job | None = None  # the job running this step, among them (not for a watched run)
+    compared_job: str | None = None  # the job whose other runs count (its name in the API); None: the run
+    newer: tuple[OtherRun, ...] | None = None  # higher run numbers, newest first
+    earlier: tuple[OtherRun, ...] | None = None  # lower run numbers, newest first
+    unavailable: GitHubUnavailable | None = None  # why something could not be read
+    api_url: str | None = None  # whose API it was (None: there was no token)
+
+
+def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: GitHub) -> Facts:
+    """Read what is wanted: this attempt's jobs and the workflow's runs side by side, then the jobs of the
+    runs that matter, side by side too. At most two round trips (three without a workflow file)."""
+    if run is None or run.run_id is None or wanted == Wanted():
+        return Facts()
+    api = github.api
+    if api is None:
+        return Facts(unavailable=github.unavailable_without_token())
+    run_id = run.run_id
+
+    def read_jobs() -> list[Job]:
+        return api.jobs_of_attempt(run.repository, run_id, run.run_attempt)
+
+    def read_runs() -> list[PastRun]:
+        return runs_like(api, run, run_id)
+
+    jobs_answer: list[Job] | GitHubUnavailable | None
+    runs_answer: list[PastRun] | GitHubUnavailable | None
+    if wanted.jobs and wanted.other_runs:
+        jobs_answer, runs_answer = api.side_by_side(read_jobs, read_runs)
+    else:
+        jobs_answer = settled(read_jobs) if wanted.jobs else None
+        runs_answer = settled(read_runs) if wanted.other_runs else None
+    unavailable = next(
+        (answer for answer in (jobs_answer, runs_answer) if isinstance(answer, GitHubUnavailable)), None
+    )
+    jobs = tuple(jobs_answer) if isinstance(jobs_answer, list) else None
+    this_job = None
+    if jobs is not None and run.watched is None:
+        this_job = current_job(jobs, settings.check_run_id, run.runner_name, run.job)
+    compared = this_job.name if this_job is not None and wanted.their_jobs else None
+    facts = Facts(jobs, this_job, compared, unavailable=unavailable, api_url=api.base_url)
+    if not isinstance(runs_answer, list) or run.run_number is None:
+        return facts
+    ordered = sorted(
+        (past for past in runs_answer if past.run_id != run_id), key=attrgetter("order"), reverse=True
+    )
+    newer = [past for past in ordered if (past.run_number or 0) > run.run_number][:MAX_NEWER_RUNS]
+    earlier = [past for past in ordered if (past.run_number or 0) < run.run_number][: wanted.earlier]
+    jobs_by_run: dict[int, list[Job]] = {}
+    if compared is not None and (newer or earlier):  # both reads above succeeded
+        try:
+            jobs_by_run = api.jobs_of_runs(run.repository, [past.run_id for past in newer + earlier])
+        except GitHubUnavailable as exc:
+            return dataclasses.replace(facts, unavailable=exc)
+
+    def with_jobs(runs: list[PastRun]) -> tuple[OtherRun, ...]:
+        return tuple(OtherRun(past, tuple(jobs_by_run.get(past.run_id, ()))) for past in runs)
+
+    return dataclasses.replace(facts, newer=with_jobs(newer), earlier=with_jobs(earlier))
+
+
+def runs_like(api: GitHubApi, run: WorkflowRun, run_id: int) -> list[PastRun]:
+    """The latest runs of the same workflow with the same origin, finished or not, in GitHub's order."""
+    workflow = run.api_workflow or api.workflow_of_run(run.repository, run_id)
+    origin = run.origin
+    branch = origin.name if origin.kind in ("branch", "fork") else None  # narrows GitHub's answer
+    return [
+        past
+        for past in api.runs_of_workflow(run.repository, workflow, branch, HISTORY_PAGE)
+        if same_origin(past, run)
+    ]
+
+
+def same_origin(past: PastRun, run: WorkflowRun) -> bool:
+    """Placed by the same function as a watched run, so a fork's `main` is never taken for ours."""
+    theirs = origin_of_actions_run(past.event, past.head_branch, past.head_repository, run.repository)
+    ours = run.origin
+    return (theirs.kind, theirs.name, (theirs.owner or "").lower()) == (
+        ours.kind,
+        ours.name,
+        (ours.owner or "").lower(),
+    )
+
+
+def current_job(
+    jobs: tuple[Job, ...], check_run_id: int | None, runner_name: str | None, job_id: str | None
+) -> Job | None:
+    """The job running this action: by its id (`job.check_run_id`) where given, else the unfinished
+    one on this runner, else the one named like its id in the workflow."""
+    if check_run_id is not None:
+        exact = [job for job in jobs if job.id == check_run_id]
+        if exact:
+            return exact[0]
+    if runner_name:
+        mine = [job for job in jobs if not job.completed and job.runner_name == runner_name]
+        if len(mine) == 1:
+            return mine[0]
+    named = [job for job in jobs if job_id and job.name == job_id]
+    return named[0] if len(named) == 1 else None
+
+
+def place_watched_tag(run: WorkflowRun | None, github: GitHub) -> tuple[WorkflowRun | None, str | None]:
+    """A watched workflow run placed as a tag's run where its head branch is a tag of this repository
+    pointing at its commit (a `workflow_run` payload has no ref type: its head branch holds the tag's
+    name). Returns the run, and why GitHub could not tell where it could not (the run is then placed by
+    the branch rules)."""
+    if (
+        run is None
+        or run.watched is None
+        or run.watched.kind != "workflow_run"
+        or run.origin.kind != "branch"
+        or run.event_name in BRANCH_ONLY_EVENTS
+        or not run.origin.name
+        or run.sha is None
+    ):
+        return run, None
+    api = github.api
+    if api is None:
+        return run, messages.GITHUB_NOT_GIVEN
+    try:
+        commit = api.tag_commit(run.repository, run.origin.name)
+    except GitHubUnavailable as exc:
+        return run, str(exc)
+    return (as_tag_run(run) if commit == run.sha else run), None
+
+
+def read_errors(
+    github: GitHub, repository: str, failed_jobs: tuple[FailedJob, ...]
+) -> tuple[tuple[FailedJob, ...], GitHubUnavailable | None]:
+    """The failed jobs with their error messages, read for the first few completed ones.
+
+    The runner hands a job's annotations to GitHub when the job completes, so a job still running (the
+    one alerting, in the step's own job) has none to read yet, and nothing is said about it.
+    """
+    readable = [job.id for job in failed_jobs if job.completed and job.id is not None][:MAX_JOBS_WITH_ERRORS]
+    api = github.api
+    if api is None or not readable:
+        return failed_jobs, None
+    try:
+        annotations = api.annotations_of_jobs(repository, readable)
+    except GitHubUnavailable as exc:
+        return failed_jobs, exc
+    return tuple(
+        job.with_errors(error_messages(annotations.get(job.id, []))) if job.id is not None else job
+        for job in failed_jobs
+    ), None

@@ -1,0 +1,263 @@
+"""Fire, resolve or send nothing: every rule in one place, from the settings, the run and GitHub's facts.
+
+In the order they apply (the README's "How the status is decided" is this, in words):
+1. `status: firing` or `resolved`: as given; nothing below applies.
+2. What the run says:
+   - a watched run: success resolves; failure, timed_out, startup_failure fire; cancelled fires with
+     on-cancelled: fire; anything else, or a run still going, sends nothing;
+   - a notify job (`needs`): a needed job failed → fire; all succeeded → resolve; a needed job skipped or
+     cancelled may hide a failure upstream (`needs` lists direct dependencies only), so the run's jobs
+     decide: any finished job failed → fire; none → resolve, or nothing where a needed job was cancelled;
+     GitHub cannot tell → nothing, with a warning (never a resolve on a guess);
+   - the job's own status: success resolves, failure fires; cancelled fires where a step had failed (the
+     runner reports a failed job that then hit its timeout, or was cancelled by `concurrency`, as
+     cancelled), else follows on-cancelled; skipped sends nothing.
+3. Newer runs of the same workflow and origin (higher run numbers, still running or not), judged by how
+   the compared job ended in each, newest first: the newest decided one wins. If it failed, a success does
+   not resolve; if it passed, a failure does not fire. Each sends nothing, with a notice naming that run.
+4. failures-before-alert: a failure fires only as the N-th failure in a row.
+Steps 3 and 4 apply to `status: auto` runs of GitHub Actions on a branch, a fork or a merge queue: not to
+tags, checks or deployments. Where GitHub cannot tell, a failure fires and a success resolves, with a warning.
+
+A run is judged by the compared job (this job, found by its id; else the whole run, as for a watcher or a
+notify job): failed (cancelled too with on-cancelled: fire), passed, or undecided (still running, skipped,
+cancelled, absent), which is passed over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from entrypoint import messages
+from entrypoint.facts import Facts, OtherRun, Wanted
+from entrypoint.github_data import FAILED_CONCLUSIONS
+from entrypoint.settings import INPUTS_BY_FIELD, Problem, Settings
+from entrypoint.workflow_run import Watched, WorkflowRun
+
+AlertStatus = Literal["firing", "resolved"]
+RunOutcome = Literal["failed", "passed"] | None  # None: undecided
+
+WATCHED_FIRING = FAILED_CONCLUSIONS  # a watched run fires on what counts as failed everywhere
+DEPLOYMENT_FIRING = frozenset({"failure", "error"})
+# The origins whose runs are compared with each other: a tag's runs are each about another tag.
+COMPARABLE = ("branch", "fork", "merge-queue")
+# Earlier runs in which the compared job did not run (renamed, or not in that run) looked through at most.
+MAX_PASSED_OVER = 10
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: AlertStatus | None  # None: nothing is sent
+    reason: str  # why: logged beside the status, or the notice when nothing is sent
+    consecutive: int | None = None  # failures-before-alert above 1: failed runs in a row, up to it
+    missing: tuple[str, ...] = ()  # what GitHub's API could not tell, and what was done anyway: a warning
+
+    def lacking(self, *missing: str) -> Verdict:
+        return dataclasses.replace(self, missing=self.missing + missing)
+
+
+def wanted(settings: Settings, run: WorkflowRun | None) -> Wanted:
+    """What `decide` will need from GitHub's API: nothing where the run alone says nothing is sent."""
+    if run is None or run.run_id is None or (run.watched is not None and run.watched.kind != "workflow_run"):
+        return Wanted()  # outside Actions, check suites, deployments: there are no jobs to read
+    if settings.status == "auto":  # where the run alone says nothing is sent, GitHub cannot change that
+        if run.watched is not None and _from_watched(settings, run.watched).status is None:
+            return Wanted()
+        if run.watched is None and settings.needs is None and settings.job_status == "skipped":
+            return Wanted()
+    history = compared_with_other_runs(settings, run)
+    # Only a failure counts a streak; what the run alone says is resolved stays resolved.
+    streak = history and settings.failures_before_alert > 1
+    if streak and what_the_run_says(settings, run, Facts()).status == "resolved":
+        streak = False
+    return Wanted(
+        jobs=True,  # this job (its steps, its name), the run's failed jobs
+        other_runs=history,
+        their_jobs=history and compares_a_job(settings, run),
+        earlier=settings.failures_before_alert - 1 + MAX_PASSED_OVER if streak else 0,
+    )
+
+
+def compared_with_other_runs(settings: Settings, run: WorkflowRun) -> bool:
+    actions_run = run.watched is None or run.watched.kind == "workflow_run"
+    return (
+        settings.status == "auto"
+        and actions_run
+        and run.origin.kind in COMPARABLE
+        and run.run_id is not None
+        and run.run_number is not None
+    )
+
+
+def compares_a_job(settings: Settings, run: WorkflowRun) -> bool:
+    """A step in the job compares that job; a watcher, or a notify job (`needs`), the whole run."""
+    return run.watched is None and settings.needs is None
+
+
+def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
+    """The alert's status and why, or why nothing is sent (status None)."""
+    if settings.status != "auto":
+        return Verdict(settings.status, f"the status input is {settings.status}")
+    said = what_the_run_says(settings, run, facts)
+    if said.status is None or run is None or not compared_with_other_runs(settings, run):
+        return said
+    subject = _subject(run, facts.compared_job)
+    cancelled_fails = settings.on_cancelled == "fire"
+    if facts.newer is None:
+        resolving = said.status == "resolved"
+        missing = messages.GITHUB_MISSING_NEWER if resolving else messages.GITHUB_MISSING_NEWER_PASSED
+        said = said.lacking(missing.format(subject=subject))
+    elif newest := newest_decided(facts.newer, facts.compared_job, cancelled_fails):
+        other, result = newest
+        named = {"subject": subject, "number": other.run.run_number, "url": other.run.url or "its page"}
+        if said.status == "resolved" and result == "failed":
+            return Verdict(None, messages.NEWER_RUN_FAILED.format(**named))
+        if said.status == "firing" and result == "passed":
+            return Verdict(None, messages.NEWER_RUN_PASSED.format(**named))
+    needed = settings.failures_before_alert
+    if said.status != "firing" or needed == 1:
+        return said
+    if facts.earlier is None:
+        return said.lacking(messages.GITHUB_MISSING_HISTORY.format(needed=needed))
+    consecutive = consecutive_failures(facts.earlier, facts.compared_job, cancelled_fails, needed)
+    if consecutive < needed:
+        return Verdict(
+            None, messages.HELD_BACK.format(consecutive=consecutive, needed=needed, subject=subject)
+        )
+    return dataclasses.replace(said, consecutive=consecutive)
+
+
+# -- 2. what the run says --------------------------------------------------------------------------------
+
+
+def what_the_run_says(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
+    if run is not None and run.watched is not None:
+        return _from_watched(settings, run.watched)
+    if settings.needs is not None:
+        return _from_needs(settings, facts)
+    return _from_job_status(settings, facts)
+
+
+def _from_watched(settings: Settings, watched: Watched) -> Verdict:
+    what = f"the watched {watched.kind.replace('_', ' ')}"
+    if not watched.completed:
+        state = watched.conclusion or "no conclusion yet"
+        return Verdict(None, f"{what.capitalize()} has not completed ({state}); nothing is sent.")
+    conclusion = watched.conclusion or "none"
+    if conclusion == "success":
+        return Verdict("resolved", f"{what} ended {conclusion}")
+    firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
+    if conclusion in firing:
+        return Verdict("firing", f"{what} ended {conclusion}")
+    if conclusion == "cancelled" and settings.on_cancelled == "fire":
+        return Verdict("firing", f"{what} was cancelled and on-cancelled is fire")
+    neither = "which neither fires nor resolves an alert; nothing is sent"
+    return Verdict(None, f"{what.capitalize()} ended {conclusion}, {neither}.")
+
+
+def _from_needs(settings: Settings, facts: Facts) -> Verdict:
+    """A notify job's alert is about the jobs it needs, not about itself (it succeeds either way)."""
+    needs = settings.needs or {}
+    failed = failed_needed_jobs(settings)
+    if failed:
+        return Verdict("firing", f"needed jobs failed: {', '.join(failed)}")
+    hidden = {job: result for job, result in needs.items() if result != "success"}
+    if not hidden:
+        return Verdict("resolved", "the needed jobs succeeded")
+    listed = ", ".join(f"{job} {result}" for job, result in hidden.items())
+    if facts.jobs is None:
+        unknown = Verdict(None, messages.NEEDS_UNKNOWN.format(needs=listed))
+        return unknown.lacking(messages.GITHUB_MISSING_RUN_JOBS)
+    cancelled_fails = settings.on_cancelled == "fire"
+    others = [job for job in facts.jobs if job.completed and job != facts.this_job]
+    if any(job.failed(cancelled_fails=cancelled_fails) for job in others):
+        return Verdict("firing", f"a job of this run failed, and the needed jobs were {listed}")
+    if "cancelled" in hidden.values():
+        return Verdict(None, messages.NEEDS_CANCELLED.format(needs=listed))
+    return Verdict("resolved", f"no job of this run failed (needed jobs: {listed})")
+
+
+def failed_needed_jobs(settings: Settings) -> list[str]:
+    """The needed jobs that count as failed: failure, and cancelled with on-cancelled: fire."""
+    failed = {"failure", "cancelled"} if settings.on_cancelled == "fire" else {"failure"}
+    return [job for job, result in (settings.needs or {}).items() if result in failed]
+
+
+def _from_job_status(settings: Settings, facts: Facts) -> Verdict:
+    status = settings.job_status
+    if status == "success":
+        return Verdict("resolved", "the job status is success")
+    if status == "failure":
+        return Verdict("firing", "the job status is failure")
+    if status == "cancelled":
+        if settings.on_cancelled == "fire":
+            return Verdict("firing", "the job was cancelled (a timeout, or by hand) and on-cancelled is fire")
+        if facts.this_job is not None and facts.this_job.failed_steps:
+            return Verdict("firing", "a step failed, then the job was cancelled (a timeout, or concurrency)")
+        skipped = Verdict(None, "The job was cancelled; nothing is sent (on-cancelled: fire alerts on it).")
+        return skipped.lacking(messages.GITHUB_MISSING_STEPS) if facts.jobs is None else skipped
+    if status == "skipped":
+        return Verdict(None, "The job was skipped; nothing is sent.")
+    return Verdict("firing", "no job status was given")
+
+
+def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: bool) -> Problem | None:
+    """In GitHub Actions, an alert without any status to go by would fire on every green run."""
+    if not in_actions or settings.status != "auto" or (run is not None and run.watched is not None):
+        return None
+    if settings.job_status is not None or settings.needs is not None:
+        return None
+    return Problem(INPUTS_BY_FIELD["job_status"], messages.JOB_STATUS_MISSING)
+
+
+# -- 3 and 4. other runs -------------------------------------------------------------------------------
+
+
+def outcome(other: OtherRun, job_name: str | None, cancelled_fails: bool) -> RunOutcome:
+    """How a run went for the compared job (or, with no job, the whole run); None while undecided."""
+    if job_name is None:
+        past = other.run
+        if past.status != "completed":
+            return None
+        if past.conclusion in FAILED_CONCLUSIONS or (past.conclusion == "cancelled" and cancelled_fails):
+            return "failed"
+        return "passed" if past.conclusion == "success" else None
+    finished = [job for job in other.jobs if job.name == job_name and job.completed]
+    if any(job.failed(cancelled_fails=cancelled_fails) for job in finished):
+        return "failed"
+    return "passed" if any(job.conclusion == "success" for job in finished) else None
+
+
+def newest_decided(
+    newer: tuple[OtherRun, ...], job_name: str | None, cancelled_fails: bool
+) -> tuple[OtherRun, RunOutcome] | None:
+    """The newest of the newer runs (already newest first) in which the compared job ended, and how."""
+    for other in newer:
+        if (result := outcome(other, job_name, cancelled_fails)) is not None:
+            return other, result
+    return None
+
+
+def consecutive_failures(
+    earlier: tuple[OtherRun, ...], job_name: str | None, cancelled_fails: bool, needed: int
+) -> int:
+    """Failed runs in a row, this one included, counted up to `needed`. A success ends the streak;
+    undecided runs are passed over."""
+    consecutive = 1
+    for other in earlier:
+        if consecutive >= needed:
+            break
+        result = outcome(other, job_name, cancelled_fails)
+        if result == "failed":
+            consecutive += 1
+        elif result == "passed":
+            break
+    return consecutive
+
+
+def _subject(run: WorkflowRun, job_name: str | None) -> str:
+    """Whose runs were compared: `CI / test on main`."""
+    name = f"{run.workflow} / {job_name}" if job_name else run.workflow
+    return f"{name} {run.origin.where}".strip()
