@@ -9,6 +9,7 @@ INSTALLED := $(VENV)/.installed
 DEMO_INSTALLED := $(VENV)/.demo-installed
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 WORKFLOWS := $(wildcard .github/workflows/*.yml examples/*.yml)
+ISSUE_FORMS := $(filter-out %/config.yml,$(wildcard .github/ISSUE_TEMPLATE/*.yml))
 
 .PHONY: demo test lint typecheck pytest bench release-rehearsal clean
 
@@ -39,6 +40,8 @@ lint: $(INSTALLED)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema custom.github-workflows-require-timeout $(WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-forms $(ISSUE_FORMS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-issue-config .github/ISSUE_TEMPLATE/config.yml
 	$(BIN)/zizmor --offline --quiet --config .github/zizmor.yml $(WORKFLOWS) action.yml
 
 typecheck: $(INSTALLED)
@@ -50,12 +53,14 @@ pytest: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.support.bench
 
-# The release script against a registry on 127.0.0.1:5000, which ../shared/container/local-registry.sh
-# starts on these machines (elsewhere: docker run -d -p 127.0.0.1:5000:5000 registry:2).
+# The release script against a registry on 127.0.0.1:$(REGISTRY_PORT), which
+# ../shared/container/local-registry.sh starts on these machines (elsewhere:
+# docker run -d -p 127.0.0.1:$(REGISTRY_PORT):5000 registry:2).
+REGISTRY_PORT ?= 5000
 release-rehearsal: $(INSTALLED)
 	@if [ -f ../shared/container/local-registry.sh ]; then \
-		bash ../shared/container/local-registry.sh >/dev/null; fi
-	$(BIN)/python -m tests.support.rehearsal
+		REGISTRY_PORT=$(REGISTRY_PORT) bash ../shared/container/local-registry.sh >/dev/null; fi
+	REGISTRY=127.0.0.1:$(REGISTRY_PORT) $(BIN)/python -m tests.support.rehearsal
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist

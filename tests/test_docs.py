@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from entrypoint.alert import default_metadata, failure_metadata, runner_metadata
 from entrypoint.failures import FailedJob, Failures
@@ -79,3 +80,24 @@ def test_every_documented_metadata_key_is_produced(key: str) -> None:
     documented = set(table_rows("Metadata"))
     assert key in produced
     assert set(produced) == documented
+
+
+@pytest.mark.parametrize("name", ["LICENSE", "SECURITY.md", "CONTRIBUTING.md"])
+def test_the_repository_files_exist_and_the_readme_links_them(name: str) -> None:
+    assert (ROOT / name).is_file()
+    assert f"]({name})" in README
+
+
+def test_the_license_is_mit_everywhere_it_is_named() -> None:
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License\n")
+    assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_issue_forms_ask_for_the_log_the_layout_and_the_version_and_route_security_reports() -> None:
+    forms = ROOT / ".github" / "ISSUE_TEMPLATE"
+    bug = yaml.safe_load((forms / "bug_report.yml").read_text(encoding="utf-8"))
+    asked = {item["id"] for item in bug["body"] if "id" in item}
+    assert {"log", "layout", "version"} <= asked
+    assert "Remove every token" in bug["body"][0]["attributes"]["value"]
+    config = yaml.safe_load((forms / "config.yml").read_text(encoding="utf-8"))
+    assert config["contact_links"][0]["url"].endswith("/security/policy")

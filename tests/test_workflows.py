@@ -68,7 +68,9 @@ def assert_uses_only_real_inputs(step: dict[str, Any], where: str) -> None:
             "INCIDENT_IO_API_TOKEN",
             "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID",
         }
-        assert uses.startswith(f"docker://{IMAGE}:{MAJOR}"), where
+        assert re.fullmatch(rf"docker://{re.escape(IMAGE)}@sha256:[0-9a-f]{{64}}", uses), (
+            f"{where}: pin by digest"
+        )
         return
     given = set(step.get("with", {}))
     assert given <= set(ACTION["inputs"]), f"{where}: unknown inputs {given - set(ACTION['inputs'])}"
@@ -187,16 +189,20 @@ def test_the_release_is_run_by_hand_on_main_after_ci_with_least_privilege() -> N
         "packages": "write",
         "id-token": "write",
         "attestations": "write",
+        "artifact-metadata": "write",  # actions/attest v4 records where the attested image is stored
     }
 
 
-def test_nothing_is_tagged_before_the_image_and_its_attestation_exist() -> None:
-    """Image pushed, then attested, then the release commit and git tags, then the image tags, then notes."""
+def test_nothing_is_tagged_before_the_image_is_attested_and_pullable_without_credentials() -> None:
+    """The version is checked (against the remote too) and the app token minted before anything is built;
+    the image is pushed, attested and proven public before the release commit and git tags; the image
+    gets its version tags only after those; then the notes."""
     order = [
         step_index("release.py version"),
+        step_index("actions/create-github-app-token"),
         step_index("release.py image"),
         step_index("actions/attest-build-provenance"),
-        step_index("actions/create-github-app-token"),
+        step_index("release.py public"),
         step_index("release.py commit"),
         step_index("release.py push-tags"),
         step_index("release.py tag-image"),
@@ -214,6 +220,10 @@ def test_the_release_pushes_both_platforms_and_attests_that_digest() -> None:
     attest = steps[step_index("actions/attest-build-provenance")]
 
     assert "--platforms linux/amd64,linux/arm64" in push["run"]
+    public = steps[step_index("release.py public")]
+    assert public["env"]["REF"] == f"${{{{ steps.{push['id']}.outputs.ref }}}}"  # the very digest pushed
+    tagging = steps[step_index("release.py tag-image")]
+    assert '"$TAG" "$MINOR" "$MAJOR"' in tagging["run"]  # vX.Y.Z too: it exists only after the git tag
     assert attest["with"] == {
         "subject-name": "${{ steps.image.outputs.name }}",
         "subject-digest": f"${{{{ steps.{push['id']}.outputs.digest }}}}",
@@ -230,12 +240,28 @@ def test_tags_are_pushed_with_the_release_apps_token_scoped_to_what_it_pushes() 
 
     assert app["with"]["permission-contents"] == "write"
     assert app["with"]["permission-workflows"] == "write"
-    assert tagging["env"]["PUSH_TOKEN"] == f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    assert app["with"]["client-id"] == "${{ secrets.RELEASE_APP_CLIENT_ID }}"  # app-id is deprecated in v3
+    assert "app-id" not in app["with"]
+    assert tagging["env"]["GIT_TOKEN"] == f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    version = steps[step_index("release.py version")]
+    assert "--remote origin" in version["run"]
+    assert version["env"]["GIT_TOKEN"] == "${{ github.token }}"  # ls-remote in a private repository
     assert all(
         step.get("with", {}).get("persist-credentials") is False
         for step in steps
         if "checkout" in str(step.get("uses"))
     )
+
+
+def test_privileged_helpers_run_images_pinned_by_digest() -> None:
+    """setup-qemu runs binfmt privileged and setup-buildx runs buildkit, in a job that may write packages
+    and sign attestations: neither may pull a moving tag."""
+    steps = release_steps()
+    qemu = steps[step_index("docker/setup-qemu-action")]
+    buildx = steps[step_index("docker/setup-buildx-action")]
+
+    assert re.fullmatch(r"tonistiigi/binfmt:[\w.-]+@sha256:[0-9a-f]{64}", qemu["with"]["image"])
+    assert re.fullmatch(r"image=moby/buildkit:v[\d.]+@sha256:[0-9a-f]{64}", buildx["with"]["driver-opts"])
 
 
 def test_the_version_agrees_in_package_changelog_readme_and_examples() -> None:
@@ -349,3 +375,9 @@ def test_the_outputs_example_turns_an_error_into_one_warning_whatever_it_says() 
     assert warning.name == "warning"
     assert warning.data == hostile
     assert warning.properties == {"title": "incident.io alert not delivered"}
+
+
+def test_the_docker_example_pins_its_image_by_digest() -> None:
+    """As the README advises: a tag can be moved, a digest cannot (zizmor's unpinned-images)."""
+    images = [step["uses"] for step in our_steps(load(ROOT / "examples" / "prebuilt-image.yml"))]
+    assert images and all(re.fullmatch(r"docker://[\w./-]+@sha256:[0-9a-f]{64}", image) for image in images)

@@ -1,13 +1,18 @@
-"""`make release-rehearsal`: the release script's steps against a real registry on this machine, then the
-released action run the way the runner runs a `docker://` action.
+"""`make release-rehearsal`: the release script's steps, in the release workflow's order, against a real
+registry on this machine and a bare git repository standing in for GitHub; then the released action run
+the way the runner runs a `docker://` action.
 
-1. `.github/release.py image` builds the image and pushes it to the registry (REGISTRY, 127.0.0.1:5000);
-2. `action-yml` writes dist/release/action.yml, whose runs.image is `docker://<registry>/...@sha256:...`;
-3. the local image is removed, then pulled by digest, as the runner does at "Set up job";
-4. the pulled image runs with the runner's `docker run` line, the inputs and runs.env of the released
-   action.yml, against the incident.io stand-in, and its outputs are checked;
-5. `tag-image` moves the image's vX.Y and vX tags to it, and `commit` and `push-tags` make and push the
-   release commit and tags, in a clone whose `origin` is a bare repository here.
+1. `version --remote origin`: the version matches, and no tag vX.Y.Z is on the remote yet;
+2. `image` builds the image and pushes it to the registry (REGISTRY, or 127.0.0.1:REGISTRY_PORT, 5000
+   by default) under a throwaway tag: no version tag names it yet;
+3. `public` fetches its manifest by digest with no credentials, as users' runners pull it;
+4. `action-yml` writes dist/release/action.yml (runs.image `docker://<registry>/...@sha256:...`); the
+   local image is removed and pulled by digest, as the runner does at "Set up job", and run with the
+   runner's `docker run` line, the inputs and runs.env of the released action.yml, against the
+   incident.io stand-in;
+5. `commit` and `push-tags` make the release commit and push vX.Y.Z, vX.Y and vX to the bare repository;
+6. `tag-image` gives the image its tags vX.Y.Z, vX.Y and vX, after the git tags;
+7. releasing the same version again is refused by `version` before anything is built.
 
 Where no registry answers, it says how to start one: `../shared/container/local-registry.sh` on these
 machines, `docker run -d -p 127.0.0.1:5000:5000 registry:2` elsewhere.
@@ -32,9 +37,10 @@ from tests.support.actions_runner import ROOT, StepFiles, StepResult, step_resul
 from tests.support.container import CHECKOUT_ID, prepare
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
-REGISTRY = os.environ.get("REGISTRY", "127.0.0.1:5000")
+REGISTRY = os.environ.get("REGISTRY") or f"127.0.0.1:{os.environ.get('REGISTRY_PORT') or '5000'}"
 OUT = ROOT / "dist" / "release"
 TOKEN = "rehearsal-token"
+NAME = f"incident-io-alert-action-rehearsal-{CHECKOUT_ID}"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 
 
@@ -82,29 +88,60 @@ def git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def rehearse(tmp: Path, registry: str = REGISTRY, log: Any = print) -> Rehearsal:
+def rehearse(
+    tmp: Path, registry: str = REGISTRY, log: Any = print, name: str = NAME, pull_from: str | None = None
+) -> Rehearsal:
+    """The release, step by step. `pull_from`: another registry host for step 3's anonymous pull (a
+    stand-in that refuses it), to show that the release stops there."""
     version = __version__
     major, minor, _ = version.split(".")
-    repository = f"{registry}/incident-io-alert-action-rehearsal-{CHECKOUT_ID}"
+    repository = f"{registry}/{name}"
+    origin, clone = git_remote(tmp)
 
-    log(f"1. build and push {repository}:v{version}")
-    release("version", version)
-    digest = release("image", repository, "--version", version).splitlines()[-1]
+    def step(*args: str) -> str:
+        return release(*args, script=clone / ".github" / "release.py", cwd=clone)
+
+    log(f"1. v{version} matches the package and the CHANGELOG, and is not on the remote yet")
+    step("version", version, "--remote", "origin")
+
+    log(f"2. build {repository} and push it under a throwaway tag")
+    digest = step("image", repository, "--version", version).splitlines()[-1]
     image_ref = f"{repository}@{digest}"
 
-    log(f"2. write {OUT.relative_to(ROOT)}/action.yml with runs.image docker://{image_ref}")
+    log("3. pull its manifest by digest with no credentials, as users' runners do")
+    step("public", image_ref if pull_from is None else image_ref.replace(registry, pull_from, 1))
+
+    log(f"4. write {OUT.relative_to(ROOT)}/action.yml, pull the image by digest, and run it as a runner does")
     action_yml = OUT / "action.yml"
-    release("action-yml", image_ref, "--out", str(action_yml))
+    step("action-yml", image_ref, "--out", str(action_yml))
     action = yaml.safe_load(action_yml.read_text())
     if action["runs"]["image"] != f"docker://{image_ref}":
         raise RehearsalFailed(f"runs.image is {action['runs']['image']!r}")
-
     # (Layers it shares with other images here stay and are not fetched again: `make bench` times a pull.)
-    log("3. remove the local image, then pull it by digest as the runner does")
-    docker("image", "rm", f"{repository}:v{version}")
+    local_ids = set(docker("image", "ls", "--quiet", repository).split())  # its tags, and earlier runs'
+    docker("image", "rm", "--force", *local_ids)
     docker("pull", image_ref)
+    run, body = run_released(tmp, action)
 
-    log("4. run the released action with the runner's docker run line")
+    log(f"5. the release commit, tagged v{version}; v{major}.{minor} and v{major} moved to it")
+    released = release_git(clone, origin, version, image_ref)
+
+    log(f"6. the image's tags v{version}, v{major}.{minor} and v{major}, after the git tags")
+    step("tag-image", repository, digest, f"v{version}", f"v{major}.{minor}", f"v{major}")
+    for tag in (f"v{version}", f"v{major}"):
+        docker("pull", f"{repository}:{tag}")
+        if image_ref not in docker(
+            "image", "inspect", "--format", "{{json .RepoDigests}}", f"{repository}:{tag}"
+        ):
+            raise RehearsalFailed(f"{repository}:{tag} is not {image_ref}")
+
+    log(f"7. releasing v{version} again is refused before anything is built")
+    refuse_again(tmp, origin, version)
+    return Rehearsal(repository, digest, action_yml, run, body, released)
+
+
+def run_released(tmp: Path, action: dict[str, Any]) -> tuple[StepResult, dict[str, Any]]:
+    """The released action's image, run with the runner's docker run line against incident.io's stand-in."""
     with IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in:
         files = StepFiles(tmp / "step")
         with_ = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
@@ -117,18 +154,15 @@ def rehearse(tmp: Path, registry: str = REGISTRY, log: Any = print) -> Rehearsal
         bodies = stand_in.bodies()
     if step.returncode != 0 or step.outputs.get("sent") != "true" or len(bodies) != 1:
         raise RehearsalFailed(f"the released action did not deliver its alert: {step.log}")
+    return step, bodies[0]
 
-    log(
-        f"5. move the image tags v{major}.{minor} and v{major}, and make and push the release commit and tags"
-    )
-    release("tag-image", repository, digest, f"v{major}.{minor}", f"v{major}")
-    docker("pull", f"{repository}:v{major}")
-    if image_ref not in docker(
-        "image", "inspect", "--format", "{{json .RepoDigests}}", f"{repository}:v{major}"
-    ):
-        raise RehearsalFailed(f"{repository}:v{major} is not {image_ref}")
-    release_commit = rehearse_git(tmp, version, image_ref)
-    return Rehearsal(repository, digest, action_yml, step, bodies[0], release_commit)
+
+def tags_in_registry(repository: str) -> list[str]:
+    """The tags a repository of the registry has (distribution API), for checking what a release left."""
+    registry, _, name = repository.partition("/")
+    with urllib.request.urlopen(f"http://{registry}/v2/{name}/tags/list", timeout=10) as answer:
+        tags: list[str] = json.load(answer).get("tags") or []
+    return tags
 
 
 def snapshot(tmp: Path) -> Path:
@@ -150,11 +184,17 @@ def snapshot(tmp: Path) -> Path:
     return repo
 
 
-def rehearse_git(tmp: Path, version: str, image_ref: str) -> str:
-    """The release commit and tags, pushed from a clone to a bare repository standing in for GitHub."""
+def git_remote(tmp: Path) -> tuple[Path, Path]:
+    """A bare repository standing in for GitHub (main as it is, and the major tag an earlier release left),
+    and a clone of it, as the workflow's checkout of main would hold."""
     origin, clone = tmp / "origin.git", tmp / "clone"
     git("clone", "--quiet", "--bare", str(snapshot(tmp)), str(origin), cwd=tmp)
     git("clone", "--quiet", str(origin), str(clone), cwd=tmp)
+    return origin, clone
+
+
+def release_git(clone: Path, origin: Path, version: str, image_ref: str) -> str:
+    """The release commit and tags, pushed from the clone; returns the released commit."""
     script = clone / ".github" / "release.py"
     release("commit", version, image_ref, script=script, cwd=clone)
     release("push-tags", version, script=script, cwd=clone)
@@ -166,16 +206,29 @@ def rehearse_git(tmp: Path, version: str, image_ref: str) -> str:
     changed = git("diff", "--name-only", "main", released, cwd=origin).split()
     if changed != ["action.yml"]:
         raise RehearsalFailed(f"the release commit changes {changed}, not action.yml alone")
-    # A release is never replaced: releasing the same version again, from a fresh checkout, is refused.
+    return released
+
+
+def refuse_again(tmp: Path, origin: Path, version: str) -> None:
+    """A published version never changes: from a fresh checkout, its version step refuses it."""
     again = tmp / "again"
     git("clone", "--quiet", str(origin), str(again), cwd=tmp)
     try:
-        release("commit", version, image_ref, script=again / ".github" / "release.py", cwd=again)
-        release("push-tags", version, script=again / ".github" / "release.py", cwd=again)
-    except RehearsalFailed:
-        if git("rev-parse", f"v{version}^{{commit}}", cwd=origin) == released:
-            return released
+        release("version", version, "--remote", "origin", script=again / ".github" / "release.py", cwd=again)
+    except RehearsalFailed as refused:
+        if "is already released" in str(refused):
+            return
+        raise
     raise RehearsalFailed(f"v{version} could be released a second time")
+
+
+def rehearse_git(tmp: Path, version: str, image_ref: str) -> str:
+    """The git half of the release alone: checked, committed, tagged, pushed, and refused a second time."""
+    origin, clone = git_remote(tmp)
+    release("version", version, "--remote", "origin", script=clone / ".github" / "release.py", cwd=clone)
+    released = release_git(clone, origin, version, image_ref)
+    refuse_again(tmp, origin, version)
+    return released
 
 
 def main() -> None:
