@@ -18,7 +18,7 @@ RUN PYTHONDONTWRITEBYTECODE=1 pip install --no-cache-dir --no-compile --disable-
 COPY entrypoint/ /action/entrypoint/
 # Compile exactly what a run imports (ours, the dependencies, the standard library) by running the
 # program once, a dry run outside GitHub Actions, so each real run starts from bytecode.
-RUN INCIDENT_IO_API_TOKEN=build INCIDENT_IO_ALERT_SOURCE_CONFIG_ID=build INCIDENT_IO_TITLE=build \
+RUN INCIDENT_IO_API_TOKEN=build-placeholder-token INCIDENT_IO_ALERT_SOURCE_CONFIG_ID=build INCIDENT_IO_TITLE=build \
     INCIDENT_IO_DEDUPLICATION_KEY=build INCIDENT_IO_DRY_RUN=true python -I -m entrypoint > /dev/null \
  && python -m compileall -q /action/entrypoint
 

@@ -19,13 +19,15 @@ from entrypoint.failures import Failures, find_failed_jobs
 from entrypoint.github_data import GitHubUnavailable
 from entrypoint.incident_io import Accepted, Client, DeliveryFailed
 from entrypoint.runner import OutputFileError, Runner
-from entrypoint.scope import out_of_scope, withheld_secrets
+from entrypoint.scope import misspelt_default_branch, out_of_scope, withheld_secrets
 from entrypoint.settings import (
     InvalidSettings,
     Problem,
     Settings,
+    has_with_block,
     in_input_order,
     missing_required,
+    misspelt_dry_run,
     read_settings,
     secret_values,
     unknown_variables,
@@ -65,22 +67,43 @@ class Outcome:
         }
 
 
-def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
-    runner = runner or Runner(environ)
+@dataclass(frozen=True)
+class Given:
+    """What the step was given: its settings (the valid ones, where some are not), what is wrong with
+    them, the workflow run, and whether the inputs came through action.yml's `with:`."""
+
+    settings: Settings
+    problems: list[Problem]
+    run: WorkflowRun | None
+    with_block: bool
+
+
+def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
+    """Masks the secrets before anything is printed, warns about misspelt variables, reads the settings
+    and the workflow run."""
     # Before anything else is printed: a token that came from a plain variable is not masked yet.
     for secret in secret_values(environ):
         runner.add_mask(secret)
-    for sentence in unknown_variables(environ):  # a typo'd variable is a mistake too: say so first
-        runner.warning(sentence, title=messages.UNKNOWN_VARIABLE_TITLE)
+    unknown = unknown_variables(environ)
+    for variable in unknown:  # a typo'd variable is a mistake too: say so first
+        if not (variable.nearest and variable.nearest.field == "dry_run"):  # that one is an error, below
+            runner.warning(str(variable), title=messages.UNKNOWN_VARIABLE_TITLE)
     problems: list[Problem] = []
     try:
         settings = read_settings(environ)
     except InvalidSettings as exc:
         settings, problems = exc.partial, list(exc.problems)
+    problems += filter(None, [misspelt_dry_run(unknown)])
     reading = read_workflow_run(environ)
     for warning in reading.warnings:
         runner.warning(warning)
-    workflow_run = reading.run
+    return Given(settings, problems, reading.run, has_with_block(environ))
+
+
+def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
+    runner = runner or Runner(environ)
+    given = read_given(environ, runner)
+    settings, problems, workflow_run = given.settings, list(given.problems), given.run
     github = facts.GitHub(settings, workflow_run, runner.debug)  # one client, one time budget, for the step
 
     # Which runs may alert comes first: a run that sends nothing on purpose needs no secrets.
@@ -91,12 +114,19 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         settings, workflow_run
     )
     if skip_reason is None:
-        problems += missing_required(settings, reported=problems, in_actions=runner.in_actions)
+        problems += missing_required(
+            settings, reported=problems, in_actions=runner.in_actions, with_block=given.with_block
+        )
         problems += filter(None, [verdict.job_status_problem(settings, workflow_run, runner.in_actions)])
     if problems:
-        return _invalid(runner, in_input_order(problems))
+        return _invalid(runner, in_input_order(problems), given.with_block)
+    # A typo in branches must not silence the default branch: it is a warning on every run.
+    typo = misspelt_default_branch(settings, workflow_run)
     if skip_reason is not None:
-        return _skip(runner, skip_reason, deduplication_key(settings, workflow_run))
+        key = deduplication_key(settings, workflow_run)
+        return _skip(runner, f"{skip_reason} {typo}" if typo else skip_reason, key, loud=typo is not None)
+    if typo:
+        runner.warning(typo, title=messages.BRANCHES_TITLE)
 
     known = facts.gather(settings, workflow_run, verdict.wanted(settings, workflow_run), github)
     decided = verdict.decide(settings, workflow_run, known)
@@ -177,21 +207,24 @@ def _github_warning(known: facts.Facts, missing: list[str]) -> str | None:
     return messages.github_warning(str(problem), problem.fix, missing, known.api_url)
 
 
-def _invalid(runner: Runner, problems: list[Problem]) -> int:
+def _invalid(runner: Runner, problems: list[Problem], with_block: bool) -> int:
     """Invalid or missing inputs: one error each, all at once, and nothing is sent."""
     for problem in problems:
         runner.error(str(problem), title=messages.INVALID_SETTINGS_TITLE)
+    where = messages.WHERE_WITH_BLOCK if with_block else messages.WHERE_VARIABLES
     outcome = Outcome(
-        message=messages.INVALID_SETTINGS_SUMMARY.format(count=len(problems)),
+        message=messages.INVALID_SETTINGS_SUMMARY.format(count=len(problems), where=where),
         error=" ".join(str(problem) for problem in problems),
         headline="❌ Invalid input, nothing sent",
     )
     return _finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(problem) for problem in problems])
 
 
-def _skip(runner: Runner, reason: str, key: str) -> int:
-    """Nothing is sent on purpose: one notice says why, and the step succeeds."""
-    runner.notice(reason, title=messages.SKIPPED_NOTICE_TITLE)
+def _skip(runner: Runner, reason: str, key: str, *, loud: bool = False) -> int:
+    """Nothing is sent on purpose: one notice says why (a warning where it may be a mistake that silences
+    alerts), and the step succeeds."""
+    annotate = runner.warning if loud else runner.notice
+    annotate(reason, title=messages.SKIPPED_NOTICE_TITLE)
     outcome = Outcome(status="skipped", message=reason, deduplication_key=key, headline="⏭️ Nothing sent")
     return _finish(runner, outcome, EXIT_OK)
 
@@ -283,8 +316,9 @@ def summary_markdown(outcome: Outcome, details: list[str]) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text for a markdown table cell: one line, no HTML, no table breaks, no markdown."""
-    text = " ".join(text.split())
+    """Text for a markdown table cell: one line, no HTML, no table breaks, no markdown (a message's
+    `code` reads as 'code', not as escaped backticks)."""
+    text = " ".join(text.split()).replace("`", "'")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char in "\\`*_[]|":
         text = text.replace(char, "\\" + char)

@@ -9,8 +9,10 @@ DELIVERY_FAILED_TITLE = "incident.io alert not delivered"
 
 INVALID_SETTINGS_SUMMARY = (
     "Nothing was sent to incident.io because {count} input(s) are invalid. Each is listed in the "
-    "step's log and annotations; fix them in the step's `with:` block."
+    "step's log and annotations; fix them in {where}."
 )
+WHERE_WITH_BLOCK = "the step's with: block"
+WHERE_VARIABLES = "the INCIDENT_IO_* variables (the step's env:, or docker run -e)"
 
 HINT_BY_STATUS = {
     400: "incident.io could not read the request; check the metadata and other inputs.",
@@ -83,6 +85,11 @@ JOB_STATUS_MISSING = (
     "uses: docker://, pass INCIDENT_IO_JOB_STATUS: ${{ job.status }} in the step's env (action.yml passes "
     "it for you), or pass needs: ${{ toJSON(needs) }}, or set status"
 )
+BRANCHES_TYPO = (
+    "branches names {pattern!r}, which looks like a misspelling of the default branch, {default}: runs on "
+    "{default} send nothing, so its failures page nobody. Write {default} if that is what you meant."
+)
+BRANCHES_TITLE = "incident.io alert: check branches"
 OUT_OF_SCOPE_COMMENT = (
     "This run was started by a comment (ChatOps). It runs on the default branch's ref but usually tests a "
     "pull request's code, and anyone who can comment may start one, so it neither pages about nor "
@@ -126,7 +133,7 @@ GITHUB_MISSING_STEPS = (
     "whether a step failed before the job was cancelled could not be checked, so the cancel is taken as "
     "on-cancelled says"
 )
-DRY_RUN_MESSAGE = "Dry run: the alert was built and validated but not sent."
+DRY_RUN_MESSAGE = "The alert was built and validated, and not sent: dry-run is true."
 SENT_MESSAGE = "incident.io accepted the {status} alert (HTTP {code})."
 INTERNAL_ERROR = (
     "The action hit an unexpected error ({kind}). Nothing more was sent. Please report it with the "

@@ -22,6 +22,11 @@ from entrypoint import messages
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun
 
+# A pattern this close to the default branch's name (or the same name in another case) is taken for its
+# misspelling: a typo in branches would otherwise silence every alert of the default branch.
+MAX_TYPO_EDITS = 2
+GLOB_CHARACTERS = frozenset("*?[")
+
 
 def out_of_scope(
     settings: Settings,
@@ -52,7 +57,7 @@ def out_of_scope(
             )
             return None
         patterns = (run.default_branch,)
-        scope = f"its default, the default branch {run.default_branch}"
+        scope = f"the default branch, {run.default_branch}"
     else:
         scope = ", ".join(patterns)
     name = origin.scope_name or ""
@@ -73,6 +78,33 @@ def _matches(pattern: str, name: str, *, fork: bool) -> bool:
         # GitHub account names are case-insensitive; branch names are not.
         return fnmatchcase(owner.lower(), owner_pattern.lower()) and fnmatchcase(branch, branch_pattern)
     return fnmatchcase(name, pattern)
+
+
+def misspelt_default_branch(settings: Settings, run: WorkflowRun | None) -> str | None:
+    """A warning where `branches` leaves the default branch out and names something that looks like its
+    misspelling (`mian`, `Main`), or None. A deliberate scope (`release/*`) is not warned about."""
+    default = run.default_branch if run else None
+    patterns = settings.branches
+    if default is None or patterns is None:
+        return None
+    if any(_matches(pattern, default, fork=False) for pattern in patterns):
+        return None
+    for pattern in patterns:
+        literal = ":" not in pattern and not GLOB_CHARACTERS & set(pattern)
+        if literal and (pattern.lower() == default.lower() or _edits(pattern, default) <= MAX_TYPO_EDITS):
+            return messages.BRANCHES_TYPO.format(pattern=pattern, default=default)
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """The Levenshtein distance: insertions, deletions and substitutions that turn a into b."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
 
 
 def withheld_secrets(settings: Settings, run: WorkflowRun | None) -> str | None:

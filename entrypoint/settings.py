@@ -26,6 +26,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, Validati
 DEFAULT_API_URL = "https://api.incident.io"
 ENV_PREFIX = "INCIDENT_IO_"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
+# incident.io's source tokens are long random strings; a shorter value is a placeholder (`test`), and
+# masking it would garble every alert that contains the word.
+MIN_API_TOKEN_LENGTH = 16
+# How close an unknown INCIDENT_IO_* variable must be to an input's to be called a misspelling of it.
+MISSPELLING_CUTOFF = 0.8
 
 
 @dataclass(frozen=True)
@@ -125,26 +130,38 @@ class Settings(BaseModel):
     @field_validator("api_token", "github_token", mode="before")
     @classmethod
     def _token(cls, value: str, info: ValidationInfo) -> str:
+        """Never echoes the value: it is a secret."""
+        incident_io = info.field_name == "api_token"
+        what = "the alert source's secret token" if incident_io else "a GitHub token"
+        if value.lower().startswith("bearer "):
+            raise ValueError(f"must be {what} alone: drop the 'Bearer ' prefix, which the action adds")
         if any(ch.isspace() for ch in value):
-            what = "the alert source's secret token" if info.field_name == "api_token" else "a GitHub token"
             raise ValueError(f"must be {what}, a single word with no spaces")
+        if incident_io and len(value) < MIN_API_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be the alert source's secret token (incident.io → Alerts → Sources → your HTTP "
+                f"source), a long random string; this one has {len(value)} characters, so it looks like "
+                "a placeholder. To try the action without a token, leave api-token out and set dry-run"
+            )
         return value
 
     @field_validator("alert_source_config_id", mode="before")
     @classmethod
     def _source_id(cls, value: str) -> str:
+        given = value
         if "://" in value:
             parts = urlsplit(value)
             if parts.scheme not in ("http", "https") or ALERT_EVENTS_PATH not in parts.path:
                 raise ValueError(
                     "must be the alert source config id (like 01GW2G3V0S59R238FAHPDS1R66) or the "
-                    f"source's alert events URL https://api.incident.io{ALERT_EVENTS_PATH}<id>"
+                    f"source's alert events URL https://api.incident.io{ALERT_EVENTS_PATH}<id>; "
+                    f"got {_show(given)}"
                 )
             value = parts.path.rsplit(ALERT_EVENTS_PATH, 1)[1].strip("/")
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
             raise ValueError(
                 "must be the alert source config id: letters, digits, '-' and '_' only "
-                "(like 01GW2G3V0S59R238FAHPDS1R66), or the source's alert events URL"
+                f"(like 01GW2G3V0S59R238FAHPDS1R66), or the source's alert events URL; got {_show(given)}"
             )
         return value
 
@@ -303,16 +320,47 @@ def raw_inputs(environ: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
-def unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """One sentence per `INCIDENT_IO_*` variable that is no input: a typo would otherwise be ignored."""
-    known = [spec.env_variable for spec in INPUTS]
-    sentences = []
+@dataclass(frozen=True)
+class UnknownVariable:
+    """An `INCIDENT_IO_*` variable that is no input: a typo would otherwise be ignored."""
+
+    name: str
+    nearest: Input | None  # the input it most resembles, where it is close enough to be its misspelling
+
+    def __str__(self) -> str:
+        hint = f"; did you mean {self.nearest.env_variable}?" if self.nearest else "."
+        return f"{self.name} is set but is not an input of this action, so it is ignored{hint}"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[UnknownVariable]:
+    """The `INCIDENT_IO_*` variables (in any case) that are no input, each with the input it resembles."""
+    by_variable = {spec.env_variable: spec for spec in INPUTS}
+    unknown = []
     for name in sorted(environ):
-        if name.startswith(ENV_PREFIX) and name not in known:
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
-            hint = f"; did you mean {close[0]}?" if close else "."
-            sentences.append(f"{name} is set but is not an input of this action, so it is ignored{hint}")
-    return sentences
+        if name.upper().startswith(ENV_PREFIX) and name not in by_variable:
+            close = difflib.get_close_matches(name.upper(), by_variable, n=1, cutoff=MISSPELLING_CUTOFF)
+            unknown.append(UnknownVariable(name, by_variable[close[0]] if close else None))
+    return unknown
+
+
+def misspelt_dry_run(unknown: list[UnknownVariable]) -> Problem | None:
+    """A misspelt dry run would send for real (and retry for seconds): an invalid input, not a warning."""
+    names = [
+        variable.name for variable in unknown if variable.nearest and variable.nearest.field == "dry_run"
+    ]
+    if not names:
+        return None
+    return Problem(
+        INPUTS_BY_FIELD["dry_run"],
+        f"is misspelt as {', '.join(names)}, which is not an input and would be ignored: the run would send "
+        "for real, so nothing is sent. Name the variable INCIDENT_IO_DRY_RUN",
+    )
+
+
+def has_with_block(environ: Mapping[str, str]) -> bool:
+    """Whether the step came through action.yml (`uses: owner/action`), which sets an INPUT_* variable
+    for every input; `uses: docker://` and runs outside GitHub Actions have only INCIDENT_IO_*."""
+    return any(name.startswith("INPUT_") for name in environ)
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:
@@ -362,13 +410,21 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
 
 
 def missing_required(
-    settings: Settings, reported: list[Problem] | None = None, *, in_actions: bool = True
+    settings: Settings,
+    reported: list[Problem] | None = None,
+    *,
+    in_actions: bool = True,
+    with_block: bool = True,
 ) -> list[Problem]:
-    """The required inputs that are not set: an error wherever an alert would be sent.
+    """The required inputs that are not set: an error wherever an alert would be sent (a dry run sends
+    nothing, and needs neither).
 
     An input already `reported` as invalid is not reported again as missing. The hint says how to set
-    it where the action runs: `with:` in a workflow, a variable in `docker run`.
+    it where the action runs: `with:` in a workflow, the step's `env:` for `docker://`, a variable in
+    `docker run`.
     """
+    if settings.dry_run:
+        return []
     known = {problem.input for problem in reported or []}
     missing = []
     if settings.api_token is None:
@@ -376,22 +432,32 @@ def missing_required(
     if settings.alert_source_config_id is None:
         missing.append(INPUTS_BY_FIELD["alert_source_config_id"])
     return [
-        Problem(spec, "is required and was not set" + _where_to_set(spec, in_actions))
+        Problem(spec, "is required and was not set" + _where_to_set(spec, in_actions, with_block))
         for spec in missing
         if spec not in known
     ]
 
 
 def parse_branches(text: str) -> tuple[str, ...]:
-    """`branches`: comma- or newline-separated shell-style patterns (`main`, `release/*`, `owner:branch`)."""
-    patterns = tuple(part.strip() for part in re.split(r"[,\n]", text) if part.strip())
+    """`branches`: comma- or newline-separated shell-style patterns (`main`, `release/*`, `owner:branch`).
+
+    Written as on.push.branches would be, it is read the same: a YAML flow list (`[main, 'release/*']`)
+    is its items, and `refs/heads/main` is the branch `main`.
+    """
     allowed = (
         "must be comma- or newline-separated branch patterns such as main, release/*, * (every branch of "
         "this repository), merge-queue/main, or owner:branch and *:* for forks"
     )
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    patterns = tuple(_branch_pattern(part) for part in re.split(r"[,\n]", text) if _branch_pattern(part))
     if not patterns:
         raise ValueError(allowed)
     for pattern in patterns:
+        if pattern.startswith("refs/tags/"):
+            raise ValueError(
+                f"{allowed}; {_show(pattern)} names tags, and tag runs are always in scope: leave it out"
+            )
         if any(char.isspace() for char in pattern):
             raise ValueError(f"{allowed}; {_show(pattern)} has a space in it")
         if pattern.startswith("!"):
@@ -400,6 +466,14 @@ def parse_branches(text: str) -> tuple[str, ...]:
         if colon and (not owner or not branch or ":" in branch):
             raise ValueError(f"{allowed}; {_show(pattern)} is not owner:branch")
     return patterns
+
+
+def _branch_pattern(part: str) -> str:
+    """One pattern as written, without YAML's quotes or a `refs/heads/` prefix."""
+    pattern = part.strip()
+    if len(pattern) >= 2 and pattern[0] == pattern[-1] and pattern[0] in "'\"":
+        pattern = pattern[1:-1].strip()
+    return pattern.removeprefix("refs/heads/")
 
 
 def parse_needs(text: str) -> dict[str, str] | None:
@@ -436,7 +510,8 @@ def parse_metadata(text: str) -> JsonObject:
             raise ValueError(f"{allowed}; the JSON is not an object")
         return parsed
     result: JsonObject = {}
-    bad_lines = []
+    bad_lines: list[int] = []
+    yaml_style: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -444,11 +519,19 @@ def parse_metadata(text: str) -> JsonObject:
         key, sep, value = stripped.partition("=")
         if not sep or not key.strip():
             bad_lines.append(number)
+            name, colon, rest = stripped.partition(": ")
+            if colon and name.strip() and rest.strip():
+                yaml_style.append(f"{name.strip()}={rest.strip()}")
             continue
         result[key.strip()] = value.strip()
     if bad_lines:
-        listed = ", ".join(str(number) for number in bad_lines[:5])
-        raise ValueError(f"{allowed}; line {listed} has no key=value")
+        shown = [str(number) for number in bad_lines[:5]]
+        if len(shown) == 1:
+            where = f"line {shown[0]} has"
+        else:
+            where = f"lines {', '.join(shown[:-1])} and {shown[-1]} have"
+        hint = f" (write {_show(yaml_style[0])}, not YAML's key: value)" if yaml_style else ""
+        raise ValueError(f"{allowed}; {where} no key=value{hint}")
     return result
 
 
@@ -475,12 +558,19 @@ def _show(value: str, limit: int = 60) -> str:
     return repr(shown)
 
 
-def _where_to_set(spec: Input, in_actions: bool) -> str:
+def _where_to_set(spec: Input, in_actions: bool, with_block: bool) -> str:
+    what = "the alert source's secret token" if spec.name == "api-token" else "it"
     if not in_actions:
-        what = "the alert source's secret token" if spec.name == "api-token" else "it"
         return f"; pass {what} as {spec.env_variable}=… (docker run -e {spec.env_variable})"
     if spec.name == "api-token":
+        where = "api-token:" if with_block else f"{spec.env_variable}:"
         return (
-            "; pass the alert source's secret token, e.g. api-token: ${{ secrets.INCIDENT_IO_ALERT_TOKEN }}"
+            "; pass the alert source's secret token, e.g. "
+            f"{where} ${{{{ secrets.INCIDENT_IO_ALERT_TOKEN }}}}. "
+            "Where it is passed and still empty, the secret's name may be misspelt, the secret may "
+            "belong to an environment this job does not use (give the job environment: its name), or an "
+            "organisation secret may not be shared with this repository"
         )
+    if not with_block:
+        return f"; set {spec.env_variable} in the step's env: (uses: docker:// has no with: inputs)"
     return f"; set '{spec.name}:' under 'with:' (or {spec.env_variable} outside GitHub Actions)"

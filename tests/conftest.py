@@ -12,7 +12,7 @@ from tests.support.github_api_stand_in import GitHubApiStandIn
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.steps import Steps
 
-TOKEN = "test-token"
+TOKEN = "test-token-0123456789"  # as long as a real source token
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 
 

@@ -428,9 +428,7 @@ def test_a_branch_named_like_a_version_stays_a_branch(
     github.tags["v1.2.0"] = "0" * 40  # the tag points at another commit: not this run's tag
 
     for result in (steps.run(run, "success"), steps.run(elsewhere, "success")):
-        assert_skipped(
-            result, stand_in, "which branches (its default, the default branch main) does not include"
-        )
+        assert_skipped(result, stand_in, "which branches (the default branch, main) does not include")
         assert "contents: read" not in notice(result)
 
 

@@ -179,7 +179,7 @@ def test_missing_required_inputs_name_the_inputs(stand_in: IncidentIoStandIn, fi
 def test_wrong_token_fails_with_incident_ios_words_and_a_hint(
     stand_in: IncidentIoStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    result = run_step(files, {**with_, "api-token": "wrong-token"})
+    result = run_step(files, {**with_, "api-token": "wrong-token-0123456789"})
 
     assert result.returncode == 1
     assert len(stand_in.received) == 1  # 401 is not retried

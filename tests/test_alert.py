@@ -21,7 +21,10 @@ from tests.support.actions_runner import default_github_env
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 
-INPUTS = {"INPUT_API-TOKEN": "t", "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66"}
+INPUTS = {
+    "INPUT_API-TOKEN": "token-0123456789abcdef",
+    "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66",
+}
 
 
 def alert_or_verdict(

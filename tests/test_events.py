@@ -22,7 +22,7 @@ from tests.support.schema import assert_valid_body
 
 EVENT_FILES = sorted(path.relative_to(EVENTS_DIR).as_posix() for path in EVENTS_DIR.glob("*/*.json"))
 
-OUT_OF_SCOPE = "which branches (its default, the default branch master) does not include"
+OUT_OF_SCOPE = "which branches (the default branch, master) does not include"
 # Runs that are not on the default branch (the default scope), watched runs that have not finished
 # or ended in a way that neither fires nor resolves, and a fork's check suite.
 SKIPPED = {
@@ -34,7 +34,7 @@ SKIPPED = {
     "check_suite/requested.payload.json": "has not completed",  # queued, on master
     "check_suite/rerequested.payload.json": OUT_OF_SCOPE,
     "deployment_status/gh-pages.payload.json": "has not completed",  # in_progress
-    "merge_group/checks_requested.payload.json": "which branches (its default, the default branch main)",
+    "merge_group/checks_requested.payload.json": "which branches (the default branch, main)",
     "pull_request/closed.payload.json": OUT_OF_SCOPE,  # head branch 'changes'
     "pull_request/labeled.payload.json": OUT_OF_SCOPE,
     "pull_request/opened.payload.json": OUT_OF_SCOPE,
@@ -81,7 +81,7 @@ def test_event_gives_a_valid_request_or_an_explained_skip(event_file: str) -> No
     environ = {
         **default_github_env(GITHUB_EVENT_PATH=str(EVENTS_DIR / event_file), GITHUB_HEAD_REF=""),
         **runner_env(event_name, payload),
-        "INPUT_API-TOKEN": "t",
+        "INPUT_API-TOKEN": "token-0123456789abcdef",
         "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66",
         "INPUT_JOB-STATUS": "failure",
     }

@@ -144,7 +144,7 @@ def test_a_feature_branch_is_out_of_scope_and_needs_no_secrets(
     result = steps.run(layouts.push("feature/login"), **NO_SECRETS)
 
     assert_skipped(result, stand_in, "This run is on feature/login, which branches")
-    assert "(its default, the default branch main)" in notice(result)
+    assert "(the default branch, main)" in notice(result)
     assert "add feature/login to branches" in notice(result)
     assert (
         result.outputs["deduplication-key"] == "github-actions:octo-org/octo-repo:ci.yml:test:feature/login"

@@ -16,7 +16,7 @@ from entrypoint.settings import (
 
 BASE = {
     "GITHUB_REPOSITORY": "octo-org/octo-repo",
-    "INPUT_API-TOKEN": "secret-token",
+    "INPUT_API-TOKEN": "secret-token-0123456789",
     "INPUT_ALERT-SOURCE-CONFIG-ID": "01GW2G3V0S59R238FAHPDS1R66",
 }
 
@@ -54,7 +54,7 @@ def test_input_wins_over_env_and_blank_input_falls_through() -> None:
 
 def test_env_alone_is_enough_outside_github_actions() -> None:
     env = {
-        "INCIDENT_IO_API_TOKEN": "t",
+        "INCIDENT_IO_API_TOKEN": "token-0123456789abcdef",
         "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID": "abc_DEF-123",
         "INCIDENT_IO_TITLE": "Backup failed",
         "INCIDENT_IO_DEDUPLICATION_KEY": "backup",
@@ -224,5 +224,7 @@ def test_outside_github_actions_title_and_key_are_required() -> None:
 
 
 def test_metadata_lines_report_the_line_numbers() -> None:
-    with pytest.raises(ValueError, match="line 2, 4"):
+    with pytest.raises(ValueError, match="lines 2 and 4 have no key=value"):
         parse_metadata("a=1\nnope\nb=2\nalso nope")
+    with pytest.raises(ValueError, match="line 3 has no key=value"):
+        parse_metadata("a=1\nb=2\nnope")

@@ -320,7 +320,7 @@ def test_each_error_and_its_hint_are_separate_sentences(
     )
 
     files.output.write_text("")
-    refused = run_step(files, {**with_, "api-token": "wrong"})
+    refused = run_step(files, {**with_, "api-token": "wrong-token-0123456789"})
     text = error_of(refused)
     assert "]. Check api-token: it must be the secret token of this alert source" in text
 

@@ -73,9 +73,12 @@ def assert_uses_only_real_inputs(step: dict[str, Any], where: str) -> None:
         )
         return
     given = set(step.get("with", {}))
-    assert given <= set(ACTION["inputs"]), f"{where}: unknown inputs {given - set(ACTION['inputs'])}"
+    unknown = sorted(given - set(ACTION["inputs"]))
+    assert not unknown, f"{where} passes {unknown}, which action.yml `inputs:` does not declare: fix it there"
     required = {name for name, spec in ACTION["inputs"].items() if spec.get("required")}
-    assert required <= given, where
+    assert required <= given, (
+        f"{where} leaves out {sorted(required - given)}, required in action.yml `inputs:`"
+    )
 
 
 def our_steps(document: Any) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotat
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.rehearsal import REGISTRY, registry_unavailable_reason
 
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 BASE_IMAGE = "python:3.12-slim"
@@ -218,7 +218,7 @@ def bench_image() -> None:
         f"growth {(size - base_size) / 1e6:.2f} MB; target <= 15 MB",
     )
     settings = {
-        "INCIDENT_IO_API_TOKEN": "x",
+        "INCIDENT_IO_API_TOKEN": TOKEN,
         "INCIDENT_IO_ALERT_SOURCE_CONFIG_ID": SOURCE_ID,
         "INCIDENT_IO_TITLE": "t",
         "INCIDENT_IO_DEDUPLICATION_KEY": "k",

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.support.actions_runner import ENTRYPOINT, THIS_PUSH, StepFiles, process_environment, write_event
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 
-TOKEN = "burst-token"
+TOKEN = "burst-token-0123456789"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 
 

@@ -1,11 +1,15 @@
 """`make demo`: the real entrypoint, run as the runner runs it, against local stand-ins.
 
-A `workflow_run` workflow watches CI. CI's run on master failed (tests/data/demo): its `lint` job at
-`Run ruff`, and its `test` job at `Run pytest` with an assertion error, as a local stand-in for
-GitHub's API tells. The demo shows the step's log as the runner shows it, what the incident.io
-stand-in received, the outputs as the runner parses them, and the job summary. Then CI goes green
-again and the same alert is resolved. Last, CI fails on a feature branch, which is outside `branches`
-(by default the default branch): nothing is sent, and a notice says why.
+The main layout first: the alert as the last step of CI's `test` job, with `if: always()`.
+1. Run #17, a push to main: `Run pytest` failed. The alert fires, naming the step, as a local stand-in
+   for GitHub's API tells which step failed.
+2. Run #18, the next push to main: the same job passed. The same alert (the same key) is resolved.
+3. A `workflow_run` watcher of the Nightly workflow: its run #40 on main failed in `e2e` and `load`; the
+   alert is about the watched run, lists its failed jobs and quotes their error messages.
+4. A push to a feature branch fails: it is outside `branches` (by default the default branch), so
+   nothing is sent, and a notice says why.
+Each shows the step's log as the runner shows it, what the incident.io stand-in received, the outputs as
+the runner parses them, and the job summary.
 """
 
 from __future__ import annotations
@@ -13,24 +17,28 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from tests.support.actions_runner import (
-    DATA_DIR,
-    JOB_TOKEN,
-    StepFiles,
-    StepResult,
-    default_github_env,
-    run_step,
+from tests.support import layouts
+from tests.support.actions_runner import JOB_TOKEN, StepFiles, StepResult, run_step
+from tests.support.github_api_stand_in import (
+    FakeRun,
+    GitHubApiStandIn,
+    annotation,
+    exit_code,
+    job,
+    running_job,
+    step,
 )
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, exit_code, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Received
 
-TOKEN = "demo-secret-token"
+TOKEN = "demo-secret-token-0123456789"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
-EVENT = json.loads((DATA_DIR / "demo" / "failed-workflow-run.event.json").read_text())
+FIRST_RUN_ID, FIRST_RUN_NUMBER = 1658821493, 17
 INTRO = """\
-This demo runs the action's real entrypoint three times, as GitHub's runner would run its container,
+This demo runs the action's real entrypoint four times, as GitHub's runner would run its container,
 against local stand-ins for incident.io and for GitHub's API (nothing leaves this machine).
 
 The step logs below are shown as the runner shows them. The raw log also carries `::add-mask::` lines
@@ -39,52 +47,88 @@ runner consumes and never shows, so they are left out here. `::group::` sections
 GitHub's log view; annotations appear as the Error:, Warning: and Notice: lines GitHub shows."""
 
 
-def show(heading: str, text: str) -> None:
-    print(f"\n===== {heading} " + "=" * max(0, 70 - len(heading)))
-    print(text.rstrip())
+@dataclass
+class Scene:
+    title: str
+    layout: layouts.Layout
+    job_status: str
 
 
-def failed_ci_run(github: GitHubApiStandIn) -> None:
-    watched = EVENT["workflow_run"]
-    lint = job("lint", "failure", [step("Set up job"), step("Run ruff", "failure")], minutes=0.8)
-    test = job(
-        "test",
-        "failure",
-        [step("Set up job"), step("Run pytest", "failure"), step("Upload", "skipped")],
-        minutes=6.3,
+def push_run(offset: int, branch: str = "main") -> layouts.Layout:
+    """Run #17+offset of CI, triggered by a push to `branch` (its own run id and commit)."""
+    return layouts.push(
+        branch,
+        GITHUB_RUN_ID=str(FIRST_RUN_ID + offset),
+        GITHUB_RUN_NUMBER=str(FIRST_RUN_NUMBER + offset),
+        GITHUB_SHA=f"{offset + 6:x}113728f27ae82c7b1a177c8d03f9e96e0adf24"[:40],
     )
-    github.add_run(
-        FakeRun(watched["id"], "failure", watched["head_branch"], "test.yml", watched["workflow_id"]),
-        jobs=[job("build", "success", [step("Set up job"), step("Build")]), lint, test],
+
+
+NIGHTLY_RUN_ID = 1658830040
+CHECK_RUN_IDS = (51725241954, 51725241955)  # the two runs' test jobs
+
+
+def nightly_run(run_id: int, number: int) -> layouts.Layout:
+    """The watcher's run, about a run of the Nightly workflow (nightly.yml) on main."""
+    layout = layouts.watched_run("failure", run_number=number, run_id=run_id)
+    layout.event["workflow_run"].update(
+        name="Nightly", path=".github/workflows/nightly.yml", workflow_id=4242, event="schedule"
     )
-    github.annotations[lint["id"]] = [
-        annotation("F401 `os` imported but unused", path="src/app.py", line=3),
+    layout.event["workflow"].update(name="Nightly", path=".github/workflows/nightly.yml", id=4242)
+    return layout
+
+
+def this_job(check_run_id: int, *steps: dict[str, Any]) -> dict[str, Any]:
+    """The job running the step, as GitHub's API lists it while it runs; its id is ${{ job.check_run_id }}."""
+    mine = running_job(step("Set up job"), *steps, step("incident.io alert", None, "in_progress"))
+    mine["id"] = check_run_id
+    return mine
+
+
+def scenes(github: GitHubApiStandIn) -> list[Scene]:
+    """The runs, with what GitHub's API will say about each."""
+    for offset, steps in ((0, [step("Run pytest", "failure")]), (1, [step("Run pytest")])):
+        run = FakeRun(FIRST_RUN_ID + offset, None, status="in_progress", run_number=FIRST_RUN_NUMBER + offset)
+        github.add_run(run, jobs=[job("lint", "success"), this_job(CHECK_RUN_IDS[offset], *steps)])
+    e2e = job("e2e", "failure", [step("Set up job"), step("Run Playwright", "failure")], minutes=11.4)
+    load = job("load", "failure", [step("Set up job"), step("Run k6", "failure")], minutes=4.1)
+    nightly = FakeRun(NIGHTLY_RUN_ID, "failure", workflow_file="nightly.yml", workflow_id=4242, run_number=40)
+    github.add_run(nightly, jobs=[job("build", "success"), e2e, load])
+    github.annotations[e2e["id"]] = [
+        annotation("expected 'Paid', got 'Pending'", title="checkout", path="e2e/checkout.spec.ts", line=42),
         exit_code(1),
     ]
-    github.annotations[test["id"]] = [
-        annotation(
-            "AssertionError: expected 3 retries, got 2",
-            title="test_retry",
-            path="tests/test_client.py",
-            line=88,
+    github.annotations[load["id"]] = [
+        annotation("p95 latency 812 ms is over the 500 ms threshold", title="thresholds"),
+        exit_code(99),
+    ]
+    return [
+        Scene("Run #17, a push to main: the `test` job failed at `Run pytest`", push_run(0), "failure"),
+        Scene("Run #18, the next push to main: the same job passed", push_run(1), "success"),
+        Scene(
+            "A workflow_run watcher: the Nightly workflow's run #40 on main failed",
+            nightly_run(NIGHTLY_RUN_ID, 40),
+            "success",
         ),
-        exit_code(1),
+        Scene("Run #19, a push to feature/login: the job failed", push_run(2, "feature/login"), "failure"),
     ]
 
 
 def run_alert_step(
-    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, root: Path, conclusion: str, branch: str
+    stand_in: IncidentIoStandIn, github: GitHubApiStandIn, root: Path, scene: Scene, check_run_id: str
 ) -> StepResult:
-    event = json.loads(json.dumps(EVENT))
-    event["workflow_run"].update(conclusion=conclusion, head_branch=branch)
-    watcher = default_github_env(
-        GITHUB_EVENT_NAME="workflow_run",
-        GITHUB_WORKFLOW="Alerts",
-        GITHUB_JOB="alert",
-        GITHUB_API_URL=github.url,
-    )
     inputs = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
-    return run_step(StepFiles(root), inputs, event=event, job_status="success", github_env=watcher)
+    if check_run_id:
+        inputs["check-run-id"] = check_run_id
+    github_env = {**scene.layout.github_env, "GITHUB_API_URL": github.url}
+    return run_step(
+        StepFiles(root), inputs, event=scene.layout.event, job_status=scene.job_status, github_env=github_env
+    )
+
+
+def show(heading: str, text: str) -> None:
+    print(f"\n===== {heading} " + "=" * max(0, 70 - len(heading)))
+    print(text.rstrip())
 
 
 def as_the_runner_shows(log: str) -> str:
@@ -151,16 +195,16 @@ def main() -> None:
     print(INTRO)
     with (
         IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
-        GitHubApiStandIn(token=JOB_TOKEN, repository=EVENT["repository"]["full_name"]) as github,
+        GitHubApiStandIn(token=JOB_TOKEN) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        failed_ci_run(github)
-        default_branch = EVENT["repository"]["default_branch"]
-        runs = [("failure", default_branch), ("success", default_branch), ("failure", "feature/login")]
-        for number, (conclusion, branch) in enumerate(runs, start=1):
-            print(f"\n\n##### Run {number}: the watched CI run on {branch} ended '{conclusion}' #####")
+        check_run_ids = [str(CHECK_RUN_IDS[0]), str(CHECK_RUN_IDS[1]), "", str(CHECK_RUN_IDS[0])]
+        for number, scene in enumerate(scenes(github), start=1):
+            print(f"\n\n##### {number}. {scene.title} #####")
             sent_before = len(stand_in.received)
-            result = run_alert_step(stand_in, github, Path(tmp) / str(number), conclusion, branch)
+            result = run_alert_step(
+                stand_in, github, Path(tmp) / str(number), scene, check_run_ids[number - 1]
+            )
             show("step log (as the runner shows it)", as_the_runner_shows(result.log))
             sent = stand_in.received[sent_before:]
             show("what incident.io received", received(sent[-1]) if sent else "nothing")
@@ -169,11 +213,12 @@ def main() -> None:
             print(f"\nexit code: {result.returncode}")
             if result.returncode != 0:
                 raise SystemExit(result.returncode)
-        first, second = stand_in.bodies()
-        same = first["deduplication_key"] == second["deduplication_key"]
+        fired, resolved, watched = stand_in.bodies()
+        same = fired["deduplication_key"] == resolved["deduplication_key"]
         print(
-            f"\nThe failure fired and the green run resolved the same alert: {same} "
-            f"(key {first['deduplication_key']!r}). The feature branch's failure sent nothing."
+            f"\nThe failure on main fired and the next green run resolved the same alert: {same} "
+            f"(key {fired['deduplication_key']!r}). The watcher's alert is about the watched run "
+            f"({watched['deduplication_key']!r}). The feature branch's failure sent nothing."
         )
 
 

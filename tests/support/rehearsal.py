@@ -39,7 +39,7 @@ from tests.support.incident_io_stand_in import IncidentIoStandIn
 
 REGISTRY = os.environ.get("REGISTRY") or f"127.0.0.1:{os.environ.get('REGISTRY_PORT') or '5000'}"
 OUT = ROOT / "dist" / "release"
-TOKEN = "rehearsal-token"
+TOKEN = "rehearsal-token-0123456789"
 NAME = f"incident-io-alert-action-rehearsal-{CHECKOUT_ID}"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 
