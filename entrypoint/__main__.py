@@ -9,7 +9,8 @@ import traceback
 from types import FrameType
 
 from entrypoint import messages
-from entrypoint.app import EXIT_DELIVERY_FAILED, run
+from entrypoint.app import run
+from entrypoint.outcome import EXIT_DELIVERY_FAILED
 from entrypoint.runner import Runner
 
 

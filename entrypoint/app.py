@@ -1,8 +1,8 @@
 """The action from start to end: environment → settings → run → facts → verdict → alert → delivery → outputs.
 
-`run()` returns the exit code. Every outcome, good or bad, leaves the same set of outputs and one
-job summary section, and every failure is reported through `_fail`, the one place that turns it
-into an annotation, a summary entry and an exit code.
+`run()` returns the exit code. Every outcome, good or bad, leaves the same set of outputs and one job
+summary section (outcome.py); a delivery failure becomes an annotation and an exit code in one place
+(delivery.py). The HTTP stack is imported only where something is sent.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from entrypoint import facts, messages, verdict
-from entrypoint.alert import Alert, AlertTooLarge, build_alert, deduplication_key
+from entrypoint.alert import AlertTooLarge, build_alert, deduplication_key
 from entrypoint.failures import Failures, find_failed_jobs
 from entrypoint.github_data import GitHubUnavailable
-from entrypoint.incident_io import Accepted, Client, DeliveryFailed
-from entrypoint.runner import OutputFileError, Runner
+from entrypoint.outcome import EXIT_INVALID_INPUT, EXIT_OK, Outcome, finish
+from entrypoint.runner import Runner
 from entrypoint.scope import misspelt_default_branch, out_of_scope, withheld_secrets
 from entrypoint.settings import (
     InvalidSettings,
@@ -33,38 +33,6 @@ from entrypoint.settings import (
     unknown_variables,
 )
 from entrypoint.workflow_run import WorkflowRun, read_workflow_run
-
-EXIT_OK = 0
-EXIT_DELIVERY_FAILED = 1
-EXIT_INVALID_INPUT = 2
-
-
-@dataclass
-class Outcome:
-    """What the step reports, whatever happened."""
-
-    status: str = ""  # firing, resolved, skipped; empty when the inputs were invalid
-    sent: bool = False
-    message: str = ""
-    deduplication_key: str = ""
-    payload: str = ""
-    response: str = ""
-    error: str = ""
-    title: str = ""
-    link: str = ""
-    headline: str = ""
-    failed_jobs: str = ""  # for the summary: the names GitHub's API gave
-
-    def outputs(self) -> dict[str, str]:
-        return {
-            "deduplication-key": self.deduplication_key,
-            "status": self.status,
-            "sent": "true" if self.sent else "false",
-            "message": self.message,
-            "response": self.response,
-            "payload": self.payload,
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -124,31 +92,23 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     typo = misspelt_default_branch(settings, workflow_run)
     if skip_reason is not None:
         key = deduplication_key(settings, workflow_run)
-        return _skip(runner, f"{skip_reason} {typo}" if typo else skip_reason, key, loud=typo is not None)
+        reason = f"{skip_reason} {typo}" if typo else skip_reason
+        return _skip(runner, reason, key, settings, loud=typo is not None)
     if typo:
         runner.warning(typo, title=messages.BRANCHES_TITLE)
 
-    known = facts.gather(settings, workflow_run, verdict.wanted(settings, workflow_run), github)
-    decided = verdict.decide(settings, workflow_run, known)
-    failures, missing, errors_warning = Failures(), list(decided.missing), None
-    if decided.status == "firing" and workflow_run is not None:
-        failures, left_out, errors_warning = _what_failed(settings, workflow_run, known, github)
-        missing = left_out + missing
-    for github_warning in (_github_warning(known, missing), errors_warning):
-        if github_warning:
-            runner.warning(github_warning, title=messages.GITHUB_API_TITLE)
+    decided, failures, known = _decide(settings, workflow_run, github, runner)
     key = deduplication_key(settings, workflow_run, known.this_job)
     if decided.status is None:
-        return _skip(runner, decided.reason, key)
+        return _skip(runner, decided.reason, key, settings)
+    if settings.heartbeat_only:
+        return _heartbeat_only(settings, decided.status, key, runner)
     try:
         built = build_alert(settings, workflow_run, decided, failures, known.this_job)
     except AlertTooLarge as exc:
         runner.error(str(exc), title=messages.INVALID_SETTINGS_TITLE)
-        return _finish(
-            runner,
-            Outcome(message=str(exc), error=str(exc), headline="❌ Alert too large, nothing sent"),
-            EXIT_INVALID_INPUT,
-        )
+        too_large = Outcome(message=str(exc), error=str(exc), headline="❌ Alert too large, nothing sent")
+        return finish(runner, too_large, EXIT_INVALID_INPUT)
 
     # Text from outside (an error message, a commit) is data: it must not carry a secret onward.
     alert = built.redacted(runner.redact)
@@ -160,20 +120,66 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
         title=alert.title,
         link=alert.source_url or "",
         failed_jobs=", ".join(job.name for job in (failures.failed_jobs or ())),
+        heartbeat="skipped" if settings.pings else None,
     )
     runner.info(f"Alert status: {alert.status} ({alert.why}).")
     runner.info("Deduplication key and title:")
     runner.untrusted(f"  {alert.deduplication_key}\n  {alert.title}")
     with runner.group("Alert event body"):
         runner.untrusted(payload)
+    # A green run pings the heartbeat, whether or not its resolve arrived: the job itself is alive.
+    pings = settings.pings and alert.status == "resolved"
 
     if settings.dry_run:
-        runner.notice(messages.DRY_RUN_MESSAGE, title="incident.io alert: dry run")
+        runner.notice(messages.DRY_RUN_MESSAGE, title=messages.DRY_RUN_TITLE)
+        if pings:
+            runner.notice(messages.DRY_RUN_PING.format(host=urlsplit(settings.api_url).netloc))
         outcome.message = messages.DRY_RUN_MESSAGE
         outcome.headline = "🧪 Dry run, nothing sent"
-        return _finish(runner, outcome, EXIT_OK)
+        return finish(runner, outcome, EXIT_OK)
 
-    return _deliver(settings, alert, runner, outcome)
+    # Imported here: runs that send nothing (a skip, an invalid input) load no HTTP stack.
+    from entrypoint.delivery import deliver_alert, ping_heartbeat  # noqa: PLC0415
+
+    code = deliver_alert(settings, alert, runner, outcome)
+    if pings:
+        code = max(code, ping_heartbeat(settings, runner, outcome))
+    return finish(runner, outcome, code)
+
+
+def _decide(
+    settings: Settings, run: WorkflowRun | None, github: facts.GitHub, runner: Runner
+) -> tuple[verdict.Verdict, Failures, facts.Facts]:
+    """What GitHub says about this job, what the rules decide from it, and, for a firing alert, what
+    broke; with one warning where GitHub's API could not say everything."""
+    known = facts.gather(settings, run, verdict.wanted(settings, run), github)
+    decided = verdict.decide(settings, run, known)
+    failures, missing, errors_warning = Failures(), list(decided.missing), None
+    if decided.status == "firing" and run is not None:
+        failures, left_out, errors_warning = _what_failed(settings, run, known, github)
+        missing = left_out + missing
+    for github_warning in (_github_warning(known, missing), errors_warning):
+        if github_warning:
+            runner.warning(github_warning, title=messages.GITHUB_API_TITLE)
+    return decided, failures, known
+
+
+def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner) -> int:
+    """No alert source, a heartbeat: a green run pings it; a failed run sends nothing, and the heartbeat's
+    silence pages."""
+    if status != "resolved":
+        return _skip(runner, messages.HEARTBEAT_ONLY_FAILED, key, settings)
+    outcome = Outcome(status="skipped", deduplication_key=key, heartbeat="skipped", headline="💓 Heartbeat")
+    if settings.dry_run:
+        message = messages.DRY_RUN_PING.format(host=urlsplit(settings.api_url).netloc)
+        runner.notice(message, title=messages.DRY_RUN_TITLE)
+        outcome.message = message
+        return finish(runner, outcome, EXIT_OK)
+    from entrypoint.delivery import ping_heartbeat  # noqa: PLC0415 - as above
+
+    code = ping_heartbeat(settings, runner, outcome)
+    outcome.message = messages.HEARTBEAT_ONLY_PINGED if outcome.heartbeat == "sent" else outcome.error
+    return finish(runner, outcome, code)
 
 
 def _what_failed(
@@ -217,109 +223,15 @@ def _invalid(runner: Runner, problems: list[Problem], with_block: bool) -> int:
         error=" ".join(str(problem) for problem in problems),
         headline="❌ Invalid input, nothing sent",
     )
-    return _finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(problem) for problem in problems])
+    return finish(runner, outcome, EXIT_INVALID_INPUT, details=[str(problem) for problem in problems])
 
 
-def _skip(runner: Runner, reason: str, key: str, *, loud: bool = False) -> int:
+def _skip(runner: Runner, reason: str, key: str, settings: Settings, *, loud: bool = False) -> int:
     """Nothing is sent on purpose: one notice says why (a warning where it may be a mistake that silences
     alerts), and the step succeeds."""
     annotate = runner.warning if loud else runner.notice
     annotate(reason, title=messages.SKIPPED_NOTICE_TITLE)
-    outcome = Outcome(status="skipped", message=reason, deduplication_key=key, headline="⏭️ Nothing sent")
-    return _finish(runner, outcome, EXIT_OK)
-
-
-def _deliver(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
-    host = urlsplit(settings.api_url).netloc
-    client = Client(
-        url=settings.alert_events_url,
-        # Never empty here: missing_required refused the run before anything was built.
-        token=settings.api_token.get_secret_value() if settings.api_token else "",
-        max_attempts=settings.max_attempts,
-        timeout_seconds=settings.timeout_seconds,
-        log=runner.untrusted,  # retry lines quote incident.io's answer
-        debug=runner.debug,
-    )
-    runner.info(f"Sending the {alert.status} alert to {host} ...")
-    try:
-        accepted = client.send(alert.body_bytes())
-    except DeliveryFailed as failure:
-        outcome.response = failure.text
-        if failure.text:
-            with runner.group("incident.io's answer"):
-                runner.untrusted(failure.text)
-        hint = messages.delivery_hint(
-            failure.status_code, host, timed_out=failure.timed_out, fields=failure.error.fields
-        )
-        fatal = settings.fails_step(alert.status)
-        reason = messages.sentences(str(failure), hint)
-        return _fail(runner, outcome, reason, fatal=fatal, why_not=_why_not_fatal(settings))
-    return _succeed(runner, outcome, accepted)
-
-
-def _succeed(runner: Runner, outcome: Outcome, accepted: Accepted) -> int:
-    outcome.sent = True
-    outcome.response = accepted.text
-    outcome.deduplication_key = accepted.deduplication_key or outcome.deduplication_key
-    outcome.message = messages.SENT_MESSAGE.format(status=outcome.status, code=accepted.status_code)
-    outcome.headline = f"✅ Alert sent ({outcome.status})"
-    runner.info(outcome.message + (f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""))
-    if accepted.text:
-        with runner.group("incident.io's answer"):
-            runner.untrusted(accepted.text)
-    return _finish(runner, outcome, EXIT_OK)
-
-
-def _why_not_fatal(settings: Settings) -> str:
-    return messages.FAIL_ON_ERROR_OFF if settings.fail_on_error == "false" else messages.RESOLVE_NOT_FATAL
-
-
-def _fail(runner: Runner, outcome: Outcome, reason: str, *, fatal: bool, why_not: str) -> int:
-    """The one place a delivery failure becomes an annotation, a summary entry and an exit code."""
-    outcome.error = reason
-    outcome.message = reason if fatal else f"{reason} {why_not}"
-    if fatal:
-        runner.error(reason, title=messages.DELIVERY_FAILED_TITLE)
-        outcome.headline = "❌ Alert not delivered"
-        return _finish(runner, outcome, EXIT_DELIVERY_FAILED)
-    runner.warning(outcome.message, title=messages.DELIVERY_FAILED_TITLE)
-    outcome.headline = "⚠️ Alert not delivered; the step does not fail"
-    return _finish(runner, outcome, EXIT_OK)
-
-
-def _finish(runner: Runner, outcome: Outcome, code: int, details: list[str] | None = None) -> int:
-    try:
-        runner.set_outputs(outcome.outputs())
-        runner.append_summary(summary_markdown(outcome, details or []))
-    except OutputFileError as exc:
-        runner.error(f"Could not write the step's outputs or summary: {exc}")
-        return code or EXIT_DELIVERY_FAILED
-    return code
-
-
-def summary_markdown(outcome: Outcome, details: list[str]) -> str:
-    rows = [("Outcome", outcome.message)]
-    if outcome.status:
-        rows.append(("Status", outcome.status))
-    if outcome.title:
-        rows.append(("Title", outcome.title))
-    if outcome.deduplication_key:
-        rows.append(("Deduplication key", outcome.deduplication_key))
-    if outcome.failed_jobs:
-        rows.append(("Failed jobs", outcome.failed_jobs))
-    lines = [f"### incident.io alert: {outcome.headline}", "", "| | |", "|---|---|"]
-    lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
-    if outcome.link.startswith(("https://", "http://")):
-        lines.append(f"| Link | [{_cell(outcome.link)}]({outcome.link.replace(')', '%29')}) |")
-    lines += [""] + [f"- {_cell(detail)}" for detail in details]
-    return "\n".join(lines).rstrip() + "\n\n"
-
-
-def _cell(text: str) -> str:
-    """Text for a markdown table cell: one line, no HTML, no table breaks, no markdown (a message's
-    `code` reads as 'code', not as escaped backticks)."""
-    text = " ".join(text.split()).replace("`", "'")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for char in "\\`*_[]|":
-        text = text.replace(char, "\\" + char)
-    return text
+    heartbeat = "skipped" if settings.pings else None
+    skipped = Outcome(status="skipped", message=reason, deduplication_key=key, heartbeat=heartbeat)
+    skipped.headline = "⏭️ Nothing sent"
+    return finish(runner, skipped, EXIT_OK)

@@ -1,4 +1,4 @@
-"""Talking to incident.io: POST one alert event, retrying what is worth retrying.
+"""Talking to incident.io: POST one alert event (or one heartbeat ping), retrying what is worth retrying.
 
 - Success is any 2xx; the body's `status` is logged, never insisted on.
 - Retried: connection errors, timeouts, 408, 429, 500, 502, 503, 504, with capped exponential backoff
@@ -117,8 +117,9 @@ class DeliveryFailed(Exception):
 
 @dataclass
 class Client:
-    url: str  # the alert source's alert events URL
+    url: str  # the alert source's alert events URL, or a heartbeat source's ping URL
     token: str
+    what: str = "alert"  # what is sent, as messages name it: `alert`, `heartbeat ping`
     max_attempts: int = 5
     timeout_seconds: float = 10.0
     log: Callable[[str], None] = print
@@ -128,10 +129,14 @@ class Client:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     session: requests.Session = field(default_factory=requests.Session)
 
-    def send(self, body: bytes) -> Accepted:
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": USER_AGENT}
+    def send(self, body: bytes | None) -> Accepted:
+        """POST the body (JSON), or nothing at all (a heartbeat ping)."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         for attempt in range(1, self.max_attempts + 1):
-            self.debug(f"POST {self.url} attempt {attempt}/{self.max_attempts}, {len(body)} bytes")
+            size = len(body) if body is not None else 0
+            self.debug(f"POST {self.url} attempt {attempt}/{self.max_attempts}, {size} bytes")
             try:
                 response = self.session.post(
                     self.url,
@@ -169,7 +174,7 @@ class Client:
                         attempt,
                     )
                 error = IncidentIoError.parse(parsed)
-                failure = _refusal(response, error, text, attempt)
+                failure = _refusal(response, error, text, attempt, self.what)
                 if response.status_code not in RETRY_STATUSES:
                     raise failure
                 wait = self._server_wait(response, error)
@@ -234,7 +239,9 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _refusal(response: requests.Response, error: IncidentIoError, text: str, attempts: int) -> DeliveryFailed:
+def _refusal(
+    response: requests.Response, error: IncidentIoError, text: str, attempts: int, what: str = "alert"
+) -> DeliveryFailed:
     code = response.status_code
     if 300 <= code < 400:
         # Not a refusal: whatever answers at api-url points elsewhere, and following it could carry the
@@ -256,7 +263,7 @@ def _refusal(response: requests.Response, error: IncidentIoError, text: str, att
         detail = f"{kind}, maybe from a proxy"
     elif detail is None:
         detail = "an empty answer"
-    reason = f"incident.io refused the alert: {' '.join(said)}: {detail}"
+    reason = f"incident.io refused the {what}: {' '.join(said)}: {detail}"
     if error.fields:
         reason += f" (field: {', '.join(error.fields)})"
     if error.request_id:

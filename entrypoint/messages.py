@@ -134,6 +134,34 @@ GITHUB_MISSING_STEPS = (
     "on-cancelled says"
 )
 DRY_RUN_MESSAGE = "The alert was built and validated, and not sent: dry-run is true."
+DRY_RUN_TITLE = "incident.io alert: dry run"
+DRY_RUN_PING = "A heartbeat ping would be sent to {host}; nothing was sent: dry-run is true."
+HEARTBEAT_SENT = "incident.io accepted the heartbeat ping (HTTP {code})."
+HEARTBEAT_FAILED_TITLE = "incident.io heartbeat not pinged"
+HEARTBEAT_NOT_FATAL = (
+    "An undelivered ping does not fail the step (fail-on-error: true fails it): if pings stay away longer "
+    "than the heartbeat's interval and grace, the heartbeat source alerts."
+)
+HEARTBEAT_ONLY_PINGED = "The heartbeat was pinged; no alert source is set, so no alert event was sent."
+HEARTBEAT_ONLY_FAILED = (
+    "No alert source is set (api-token and alert-source-config-id are empty), only a heartbeat, so this "
+    "run sends nothing and does not ping: if no green run pings it within its interval and grace, the "
+    "heartbeat source alerts."
+)
+HEARTBEAT_HINT_BY_STATUS = {
+    401: (
+        "Check heartbeat-token: it must be the secret token of this very heartbeat source (incident.io → "
+        "Alerts → Sources → your heartbeat source); an HTTP source's token does not ping it."
+    ),
+    403: (
+        "Check heartbeat-token: it must be the secret token of this very heartbeat source; another "
+        "source's token, or an API key, is refused."
+    ),
+    404: (
+        "Check heartbeat-source-config-id: it must be the id in the source's ping URL "
+        "(…/v2/heartbeat/<id>/ping), and the source must still exist."
+    ),
+}
 SENT_MESSAGE = "incident.io accepted the {status} alert (HTTP {code})."
 INTERNAL_ERROR = (
     "The action hit an unexpected error ({kind}). Nothing more was sent. Please report it with the "
@@ -154,6 +182,13 @@ def delivery_hint(status_code: int | None, host: str, *, timed_out: bool, fields
     if status_code >= 500:
         return HINT_SERVER
     return "Check the inputs against incident.io's answer above."
+
+
+def heartbeat_hint(status_code: int | None, host: str, *, timed_out: bool) -> str:
+    """What to do about an undelivered heartbeat ping."""
+    if status_code in HEARTBEAT_HINT_BY_STATUS:
+        return HEARTBEAT_HINT_BY_STATUS[status_code]
+    return delivery_hint(status_code, host, timed_out=timed_out, fields=[])
 
 
 def rejected_fields_hint(fields: list[str]) -> str:

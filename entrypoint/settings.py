@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, Validati
 DEFAULT_API_URL = "https://api.incident.io"
 ENV_PREFIX = "INCIDENT_IO_"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
+HEARTBEAT_PATH = re.compile(r"/v2/heartbeat/([^/]*)/ping/?")
 # incident.io's source tokens are long random strings; a shorter value is a placeholder (`test`), and
 # masking it would garble every alert that contains the word.
 MIN_API_TOKEN_LENGTH = 16
@@ -77,6 +78,8 @@ INPUTS: tuple[Input, ...] = (
     Input("needs"),
     Input("on-cancelled"),
     Input("check-run-id"),
+    Input("heartbeat-source-config-id"),
+    Input("heartbeat-token", secret=True),
 )
 INPUTS_BY_FIELD = {spec.field: spec for spec in INPUTS}
 
@@ -110,10 +113,27 @@ class Settings(BaseModel):
     needs: dict[str, str] | None = None  # needed job id → its result, from ${{ toJSON(needs) }}
     on_cancelled: Literal["skip", "fire"] = "skip"
     check_run_id: int | None = None
+    heartbeat_source_config_id: str | None = None
+    heartbeat_token: SecretStr | None = None
 
     @property
     def alert_events_url(self) -> str:
         return self.api_url + ALERT_EVENTS_PATH + (self.alert_source_config_id or "")
+
+    @property
+    def heartbeat_ping_url(self) -> str:
+        return f"{self.api_url}/v2/heartbeat/{self.heartbeat_source_config_id or ''}/ping"
+
+    @property
+    def heartbeat_only(self) -> bool:
+        """A heartbeat, and no alert source: the step only pings (a nightly job's liveness)."""
+        heartbeat = self.heartbeat_source_config_id is not None or self.heartbeat_token is not None
+        return heartbeat and self.api_token is None and self.alert_source_config_id is None
+
+    @property
+    def pings(self) -> bool:
+        """Whether a green run pings a heartbeat."""
+        return self.heartbeat_source_config_id is not None and self.heartbeat_token is not None
 
     def fails_step(self, status: str) -> bool:
         """Whether an undelivered alert of this status fails the step.
@@ -127,21 +147,26 @@ class Settings(BaseModel):
     # Every validator runs on the raw, trimmed string and raises ValueError with the sentence a
     # user sees after "Input 'name' (ENV_NAME) ...". pydantic gathers the failures of all fields.
 
-    @field_validator("api_token", "github_token", mode="before")
+    @field_validator("api_token", "github_token", "heartbeat_token", mode="before")
     @classmethod
     def _token(cls, value: str, info: ValidationInfo) -> str:
         """Never echoes the value: it is a secret."""
-        incident_io = info.field_name == "api_token"
-        what = "the alert source's secret token" if incident_io else "a GitHub token"
+        incident_io = info.field_name != "github_token"
+        what = {
+            "api_token": "the alert source's secret token",
+            "heartbeat_token": "the heartbeat source's secret token",
+        }.get(info.field_name or "", "a GitHub token")
         if value.lower().startswith("bearer "):
             raise ValueError(f"must be {what} alone: drop the 'Bearer ' prefix, which the action adds")
         if any(ch.isspace() for ch in value):
             raise ValueError(f"must be {what}, a single word with no spaces")
         if incident_io and len(value) < MIN_API_TOKEN_LENGTH:
+            source = "HTTP" if info.field_name == "api_token" else "heartbeat"
             raise ValueError(
-                f"must be the alert source's secret token (incident.io → Alerts → Sources → your HTTP "
-                f"source), a long random string; this one has {len(value)} characters, so it looks like "
-                "a placeholder. To try the action without a token, leave api-token out and set dry-run"
+                f"must be {what} (incident.io → Alerts → Sources → your {source} source), a long random "
+                f"string; this one has {len(value)} characters, so it looks like a placeholder. To try "
+                f"the action without a token, leave {INPUTS_BY_FIELD[info.field_name or ''].name} out and "
+                "set dry-run"
             )
         return value
 
@@ -162,6 +187,26 @@ class Settings(BaseModel):
             raise ValueError(
                 "must be the alert source config id: letters, digits, '-' and '_' only "
                 f"(like 01GW2G3V0S59R238FAHPDS1R66), or the source's alert events URL; got {_show(given)}"
+            )
+        return value
+
+    @field_validator("heartbeat_source_config_id", mode="before")
+    @classmethod
+    def _heartbeat_id(cls, value: str) -> str:
+        given = value
+        if "://" in value:
+            parts = urlsplit(value)
+            found = HEARTBEAT_PATH.fullmatch(parts.path)
+            if parts.scheme not in ("http", "https") or found is None:
+                raise ValueError(
+                    "must be the heartbeat source's config id (like 01GW2G3V0S59R238FAHPDS1R66) or its ping "
+                    f"URL https://api.incident.io/v2/heartbeat/<id>/ping; got {_show(given)}"
+                )
+            value = found.group(1)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
+            raise ValueError(
+                "must be the heartbeat source's config id: letters, digits, '-' and '_' only "
+                f"(like 01GW2G3V0S59R238FAHPDS1R66), or its ping URL; got {_show(given)}"
             )
         return value
 
@@ -427,10 +472,15 @@ def missing_required(
         return []
     known = {problem.input for problem in reported or []}
     missing = []
-    if settings.api_token is None:
-        missing.append(INPUTS_BY_FIELD["api_token"])
-    if settings.alert_source_config_id is None:
-        missing.append(INPUTS_BY_FIELD["alert_source_config_id"])
+    if not settings.heartbeat_only:  # a heartbeat alone needs no alert source
+        if settings.api_token is None:
+            missing.append(INPUTS_BY_FIELD["api_token"])
+        if settings.alert_source_config_id is None:
+            missing.append(INPUTS_BY_FIELD["alert_source_config_id"])
+    if settings.heartbeat_source_config_id is not None and settings.heartbeat_token is None:
+        missing.append(INPUTS_BY_FIELD["heartbeat_token"])
+    if settings.heartbeat_token is not None and settings.heartbeat_source_config_id is None:
+        missing.append(INPUTS_BY_FIELD["heartbeat_source_config_id"])
     return [
         Problem(spec, "is required and was not set" + _where_to_set(spec, in_actions, with_block))
         for spec in missing
@@ -559,6 +609,13 @@ def _show(value: str, limit: int = 60) -> str:
 
 
 def _where_to_set(spec: Input, in_actions: bool, with_block: bool) -> str:
+    if spec.name.startswith("heartbeat-"):
+        other = (
+            "heartbeat-token" if spec.name == "heartbeat-source-config-id" else "heartbeat-source-config-id"
+        )
+        return (
+            f" while {other} is: a heartbeat needs both (its source's config id, and that source's own token)"
+        )
     what = "the alert source's secret token" if spec.name == "api-token" else "it"
     if not in_actions:
         return f"; pass {what} as {spec.env_variable}=… (docker run -e {spec.env_variable})"

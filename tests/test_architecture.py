@@ -13,6 +13,7 @@ from tests.support.actions_runner import ROOT
 LAYERS = (
     "__main__",
     "app",
+    "delivery",
     "alert",
     "verdict",
     "facts",
@@ -21,6 +22,7 @@ LAYERS = (
     "github_api",
     "incident_io",
     "http_auth",
+    "outcome",
     "settings",
     "workflow_run",
     "runner",

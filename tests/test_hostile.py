@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import SOURCE_ID, TOKEN
 from tests.support.actions_runner import (
+    ACTION,
     JOB_TOKEN,
     RUNTIME_TOKEN,
     StepFiles,
@@ -18,7 +19,7 @@ from tests.support.actions_runner import (
 )
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply, error_body
 
-OUTPUT_NAMES = {"deduplication-key", "status", "sent", "message", "response", "payload", "error"}
+OUTPUT_NAMES = set(ACTION["outputs"])  # every output action.yml declares, on every path
 OWN_COMMANDS = {"add-mask", "group", "endgroup", "debug"}
 ATTACKS = [
     "::error::injected error",

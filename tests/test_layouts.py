@@ -36,7 +36,7 @@ from tests.support.github_api_stand_in import (
     step,
 )
 from tests.support.http_stand_in import Reply
-from tests.support.incident_io_stand_in import IncidentIoStandIn, error_body
+from tests.support.incident_io_stand_in import HEARTBEAT_ID, HEARTBEAT_TOKEN, IncidentIoStandIn, error_body
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 from tests.support.steps import Steps, assert_skipped, notice
@@ -717,6 +717,15 @@ def _watched_tag(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiSta
     return result
 
 
+HEARTBEAT = {"heartbeat-source-config-id": HEARTBEAT_ID, "heartbeat-token": HEARTBEAT_TOKEN}
+
+
+def _heartbeat_pinged(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
+    result = steps.run(layouts.push(), "success", **HEARTBEAT)
+    assert [request.path for request in stand_in.pings()] == [f"/v2/heartbeat/{HEARTBEAT_ID}/ping"]
+    return result
+
+
 def _needs_skipped_by_their_if(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> StepResult:
@@ -784,6 +793,9 @@ LAYOUT_ROWS: dict[str, Scenario] = {
     "`workflow_run` watcher; the watched release run on tag `v1.2.0` failed": _watched_tag,
     "ChatOps: a run started by a `/test` comment on a pull request, with `branches: '*'`":
         lambda steps, _s, _g: steps.run(layouts.issue_comment(), "failure", branches="*"),
+    "Nightly job with a heartbeat source; the run passed": _heartbeat_pinged,
+    "Same, with a heartbeat alone (no `api-token`); the run failed":
+        lambda steps, _s, _g: steps.run(layouts.push(), "failure", **HEARTBEAT, **NO_SECRETS),
     "`uses: docker://` without `INCIDENT_IO_JOB_STATUS`": _docker_without_status,
     "A resolve that incident.io did not accept (`fail-on-error: auto`)": _undelivered_resolve,
 }  # fmt: skip

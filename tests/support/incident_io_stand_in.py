@@ -1,8 +1,10 @@
-"""A local stand-in for incident.io's alert events endpoint, on 127.0.0.1 only.
+"""A local stand-in for incident.io's alert events endpoint and heartbeat ping, on 127.0.0.1 only.
 
-It answers like incident.io (202 with the documented body; incident.io's ErrorResponse bodies for
-401 and 404), records every request, and can be scripted per request: status, headers, body,
-delay, or dropping the connection without an answer. Used by the tests and by `make demo`.
+It answers like incident.io (202 with the documented body for an alert event, 204 with none for a ping;
+incident.io's ErrorResponse bodies for 401 and 404), records every request, and can be scripted per
+request: status, headers, body, delay, or dropping the connection without an answer. Each source has its
+own token, as on incident.io: the HTTP source's token does not ping the heartbeat. Used by the tests and
+by `make demo`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from tests.support.http_stand_in import HttpStandIn, Received, Reply
 __all__ = ["IncidentIoStandIn", "Received", "Reply", "error_body"]
 
 PATH_PATTERN = re.compile(r"^/v2/alert_events/http/([A-Za-z0-9_-]+)$")
+PING_PATTERN = re.compile(r"^/v2/heartbeat/([A-Za-z0-9_-]+)/ping(\?.*)?$")
+HEARTBEAT_TOKEN = "heartbeat-token-0123456789"
+HEARTBEAT_ID = "01HB7HEARTBEAT0SOURCE0ID00"
 
 
 def error_body(status: int, error_type: str, message: str, code: str = "", **extra: Any) -> dict[str, Any]:
@@ -33,10 +38,18 @@ def error_body(status: int, error_type: str, message: str, code: str = "", **ext
 
 
 class IncidentIoStandIn(HttpStandIn):
-    def __init__(self, token: str | None = "test-token", source_id: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str | None = "test-token",
+        source_id: str | None = None,
+        heartbeat_token: str = HEARTBEAT_TOKEN,
+        heartbeat_id: str = HEARTBEAT_ID,
+    ) -> None:
         super().__init__()
         self.token = token
         self.source_id = source_id
+        self.heartbeat_token = heartbeat_token
+        self.heartbeat_id = heartbeat_id
         self._limit: tuple[int, float] | None = None  # (events, window seconds)
         self._window_start: float | None = None
         self._window_count = 0
@@ -75,12 +88,18 @@ class IncidentIoStandIn(HttpStandIn):
         return Reply(429, body, headers={"Retry-After": str(math.ceil(wait))})
 
     def bodies(self) -> list[Any]:
-        return [request.json() for request in self.received]
+        """The alert events' bodies, in the order they came."""
+        return [request.json() for request in self.received if PATH_PATTERN.match(request.path)]
+
+    def pings(self) -> list[Received]:
+        return [request for request in self.received if PING_PATTERN.match(request.path)]
 
     def _unscripted(self, request: Received) -> Reply | None:
         return self._rate_limited(request.at)
 
     def answer(self, request: Received) -> Reply:
+        if ping := PING_PATTERN.match(request.path):
+            return self._ping(request, ping.group(1))
         match = PATH_PATTERN.match(request.path)
         if match is None or (self.source_id is not None and match.group(1) != self.source_id):
             return Reply(404, error_body(404, "not_found", "The requested resource could not be found"))
@@ -102,3 +121,13 @@ class IncidentIoStandIn(HttpStandIn):
             self.accepted += 1
         accepted = {"deduplication_key": key, "message": "Event accepted for processing", "status": "success"}
         return Reply(202, accepted)
+
+    def _ping(self, request: Received, source_id: str) -> Reply:
+        if source_id != self.heartbeat_id:
+            return Reply(404, error_body(404, "not_found", "The requested resource could not be found"))
+        if request.headers.get("authorization") != f"Bearer {self.heartbeat_token}":
+            return Reply(
+                401,
+                error_body(401, "authentication_error", "Invalid token provided", "invalid_authorization"),
+            )
+        return Reply(204)

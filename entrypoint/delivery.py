@@ -1,0 +1,105 @@
+"""Delivering to incident.io: the alert event, then the heartbeat ping. The one place a delivery failure
+becomes an annotation, the outcome's error and an exit code; the caller writes the outcome once, at the end.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from entrypoint import messages
+from entrypoint.alert import Alert
+from entrypoint.incident_io import Accepted, Client, DeliveryFailed
+from entrypoint.outcome import EXIT_DELIVERY_FAILED, EXIT_OK, Outcome
+from entrypoint.runner import Runner
+from entrypoint.settings import Settings
+
+
+def deliver_alert(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
+    host = urlsplit(settings.api_url).netloc
+    client = Client(
+        url=settings.alert_events_url,
+        # Never empty here: missing_required refused the run before anything was built.
+        token=settings.api_token.get_secret_value() if settings.api_token else "",
+        max_attempts=settings.max_attempts,
+        timeout_seconds=settings.timeout_seconds,
+        log=runner.untrusted,  # retry lines quote incident.io's answer
+        debug=runner.debug,
+    )
+    runner.info(f"Sending the {alert.status} alert to {host} ...")
+    try:
+        accepted = client.send(alert.body_bytes())
+    except DeliveryFailed as failure:
+        outcome.response = failure.text
+        if failure.text:
+            with runner.group("incident.io's answer"):
+                runner.untrusted(failure.text)
+        hint = messages.delivery_hint(
+            failure.status_code, host, timed_out=failure.timed_out, fields=failure.error.fields
+        )
+        fatal = settings.fails_step(alert.status)
+        reason = messages.sentences(str(failure), hint)
+        return _fail(runner, outcome, reason, fatal=fatal, why_not=_why_not_fatal(settings))
+    return _succeed(runner, outcome, accepted)
+
+
+def ping_heartbeat(settings: Settings, runner: Runner, outcome: Outcome) -> int:
+    """One ping to the heartbeat source: a green run says the job is alive. An undelivered ping is a
+    warning (with fail-on-error: true, an error that fails the step): the heartbeat's silence will page."""
+    host = urlsplit(settings.api_url).netloc
+    client = Client(
+        url=settings.heartbeat_ping_url,
+        token=settings.heartbeat_token.get_secret_value() if settings.heartbeat_token else "",
+        what="heartbeat ping",
+        max_attempts=settings.max_attempts,
+        timeout_seconds=settings.timeout_seconds,
+        log=runner.untrusted,
+        debug=runner.debug,
+    )
+    runner.info(f"Pinging the heartbeat at {host} ...")
+    try:
+        accepted = client.send(None)
+    except DeliveryFailed as failure:
+        outcome.heartbeat = "failed"
+        hint = messages.heartbeat_hint(failure.status_code, host, timed_out=failure.timed_out)
+        reason = messages.sentences(str(failure), hint)
+        outcome.error = messages.sentences(outcome.error, reason)
+        if settings.fail_on_error == "true":
+            runner.error(reason, title=messages.HEARTBEAT_FAILED_TITLE)
+            return EXIT_DELIVERY_FAILED
+        runner.warning(
+            messages.sentences(reason, messages.HEARTBEAT_NOT_FATAL), title=messages.HEARTBEAT_FAILED_TITLE
+        )
+        return EXIT_OK
+    outcome.heartbeat = "sent"
+    attempts = f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""
+    runner.info(messages.HEARTBEAT_SENT.format(code=accepted.status_code) + attempts)
+    return EXIT_OK
+
+
+def _succeed(runner: Runner, outcome: Outcome, accepted: Accepted) -> int:
+    outcome.sent = True
+    outcome.response = accepted.text
+    outcome.deduplication_key = accepted.deduplication_key or outcome.deduplication_key
+    outcome.message = messages.SENT_MESSAGE.format(status=outcome.status, code=accepted.status_code)
+    outcome.headline = f"✅ Alert sent ({outcome.status})"
+    runner.info(outcome.message + (f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""))
+    if accepted.text:
+        with runner.group("incident.io's answer"):
+            runner.untrusted(accepted.text)
+    return EXIT_OK
+
+
+def _why_not_fatal(settings: Settings) -> str:
+    return messages.FAIL_ON_ERROR_OFF if settings.fail_on_error == "false" else messages.RESOLVE_NOT_FATAL
+
+
+def _fail(runner: Runner, outcome: Outcome, reason: str, *, fatal: bool, why_not: str) -> int:
+    outcome.error = reason
+    outcome.message = reason if fatal else f"{reason} {why_not}"
+    if fatal:
+        runner.error(reason, title=messages.DELIVERY_FAILED_TITLE)
+        outcome.headline = "❌ Alert not delivered"
+        return EXIT_DELIVERY_FAILED
+    runner.warning(outcome.message, title=messages.DELIVERY_FAILED_TITLE)
+    outcome.headline = "⚠️ Alert not delivered; the step does not fail"
+    return EXIT_OK
