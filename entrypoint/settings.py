@@ -12,8 +12,6 @@ is never given.
 
 from __future__ import annotations
 
-import difflib
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -383,6 +381,8 @@ def unknown_variables(environ: Mapping[str, str]) -> list[UnknownVariable]:
     unknown = []
     for name in sorted(environ):
         if name.upper().startswith(ENV_PREFIX) and name not in by_variable:
+            import difflib  # noqa: PLC0415 - only a run with an unknown variable needs it
+
             close = difflib.get_close_matches(name.upper(), by_variable, n=1, cutoff=MISSPELLING_CUTOFF)
             unknown.append(UnknownVariable(name, by_variable[close[0]] if close else None))
     return unknown
@@ -588,6 +588,8 @@ def parse_metadata(text: str) -> JsonObject:
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
+    import ipaddress  # noqa: PLC0415 - only an http api-url needs it
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
