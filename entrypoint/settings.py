@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ DEFAULT_API_URL = "https://api.incident.io"
 ENV_PREFIX = "INCIDENT_IO_"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
 HEARTBEAT_PATH = re.compile(r"/v2/heartbeat/([^/]*)/ping/?")
+EXAMPLE_CONFIG_ID = "01GW2G3V0S59R238FAHPDS1R66"
 # incident.io's source tokens are long random strings; a shorter value is a placeholder (`test`), and
 # masking it would garble every alert that contains the word.
 MIN_API_TOKEN_LENGTH = 16
@@ -171,42 +172,21 @@ class Settings(BaseModel):
     @field_validator("alert_source_config_id", mode="before")
     @classmethod
     def _source_id(cls, value: str) -> str:
-        given = value
-        if "://" in value:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or ALERT_EVENTS_PATH not in parts.path:
-                raise ValueError(
-                    "must be the alert source config id (like 01GW2G3V0S59R238FAHPDS1R66) or the "
-                    f"source's alert events URL https://api.incident.io{ALERT_EVENTS_PATH}<id>; "
-                    f"got {_show(given)}"
-                )
-            value = parts.path.rsplit(ALERT_EVENTS_PATH, 1)[1].strip("/")
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
-            raise ValueError(
-                "must be the alert source config id: letters, digits, '-' and '_' only "
-                f"(like 01GW2G3V0S59R238FAHPDS1R66), or the source's alert events URL; got {_show(given)}"
-            )
-        return value
+        def id_in(path: str) -> str | None:
+            return path.rsplit(ALERT_EVENTS_PATH, 1)[1].strip("/") if ALERT_EVENTS_PATH in path else None
+
+        url = f"https://api.incident.io{ALERT_EVENTS_PATH}<id>"
+        return _config_id(value, "the alert source", "alert events URL", url, id_in)
 
     @field_validator("heartbeat_source_config_id", mode="before")
     @classmethod
     def _heartbeat_id(cls, value: str) -> str:
-        given = value
-        if "://" in value:
-            parts = urlsplit(value)
-            found = HEARTBEAT_PATH.fullmatch(parts.path)
-            if parts.scheme not in ("http", "https") or found is None:
-                raise ValueError(
-                    "must be the heartbeat source's config id (like 01GW2G3V0S59R238FAHPDS1R66) or its ping "
-                    f"URL https://api.incident.io/v2/heartbeat/<id>/ping; got {_show(given)}"
-                )
-            value = found.group(1)
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
-            raise ValueError(
-                "must be the heartbeat source's config id: letters, digits, '-' and '_' only "
-                f"(like 01GW2G3V0S59R238FAHPDS1R66), or its ping URL; got {_show(given)}"
-            )
-        return value
+        def id_in(path: str) -> str | None:
+            found = HEARTBEAT_PATH.fullmatch(path)
+            return found.group(1) if found else None
+
+        url = "https://api.incident.io/v2/heartbeat/<id>/ping"
+        return _config_id(value, "the heartbeat source", "ping URL", url, id_in)
 
     @field_validator("status", mode="before")
     @classmethod
@@ -583,6 +563,27 @@ def parse_metadata(text: str) -> JsonObject:
         hint = f" (write {_show(yaml_style[0])}, not YAML's key: value)" if yaml_style else ""
         raise ValueError(f"{allowed}; {where} no key=value{hint}")
     return result
+
+
+def _config_id(value: str, source: str, url_name: str, url: str, id_in: Callable[[str], str | None]) -> str:
+    """A source's config id, given alone or inside its URL (whose path `id_in` reads it from); what was
+    given is echoed, as it is no secret."""
+    given = value
+    if "://" in value:
+        parts = urlsplit(value)
+        found = id_in(parts.path) if parts.scheme in ("http", "https") else None
+        if found is None:
+            raise ValueError(
+                f"must be {source}'s config id (like {EXAMPLE_CONFIG_ID}) or its {url_name} {url}; "
+                f"got {_show(given)}"
+            )
+        value = found
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", value):
+        raise ValueError(
+            f"must be {source}'s config id: letters, digits, '-' and '_' only (like {EXAMPLE_CONFIG_ID}), "
+            f"or its {url_name}; got {_show(given)}"
+        )
+    return value
 
 
 def _is_loopback(host: str) -> bool:
