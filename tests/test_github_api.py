@@ -127,12 +127,13 @@ def test_a_next_page_on_another_host_is_not_fetched(
 ) -> None:
     with GitHubApiStandIn(token=JOB_TOKEN) as github, GitHubApiStandIn(token=JOB_TOKEN) as elsewhere:
         github.this_run(job("lint", "failure"))
-        github.script(
+        github.script_for(
+            "/jobs",
             Reply(
                 200,
                 {"total_count": 2, "jobs": github.runs[RUN_ID].attempts[1]},
                 headers={"Link": f'<{elsewhere.url.replace("127.0.0.1", "localhost")}/page2>; rel="next"'},
-            )
+            ),
         )
         result = run_against(github, files, with_)
 
@@ -353,7 +354,9 @@ def test_history_that_cannot_be_read_fires_and_says_so(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
     github.this_run(running_job(step("Run pytest", "failure")))
-    github.script(Reply(200, {"total_count": 1, "jobs": github.runs[RUN_ID].attempts[1]}), rate_limited())
+    # The jobs are read; the runs, asked for side by side, hit the rate limit.
+    github.script_for("/jobs", Reply(200, {"total_count": 1, "jobs": github.runs[RUN_ID].attempts[1]}))
+    github.script_for("/workflows/", rate_limited())
     result = run_against(github, files, {**with_, "failures-before-alert": "2"})
 
     assert result.returncode == 0, result.log
