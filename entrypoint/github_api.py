@@ -140,12 +140,26 @@ class GitHubApi:
         self, first: Callable[[], A], second: Callable[[], B]
     ) -> tuple[A | GitHubUnavailable, B | GitHubUnavailable]:
         """Two calls at once (one round trip, not two), each giving its answer or why it could not: the
-        second on a thread of its own, the first on this one (no pool to import or start)."""
+        second on a thread of its own, the first on this one (no pool to import or start).
+
+        Anything else the second call raises (a bug) is raised again here, on the caller's thread, where
+        the entrypoint reports it in one line: a thread left to itself prints its traceback to the log.
+        """
         answers: list[B | GitHubUnavailable] = []
-        worker = threading.Thread(target=lambda: answers.append(settled(second)), daemon=True)
+        bugs: list[Exception] = []
+
+        def run_second() -> None:
+            try:
+                answers.append(settled(second))
+            except Exception as exc:  # raised again on the caller's thread, below
+                bugs.append(exc)
+
+        worker = threading.Thread(target=run_second, daemon=True)
         worker.start()
         one = settled(first)
         worker.join()
+        if bugs:
+            raise bugs[0]
         return one, answers[0]
 
     # -- HTTP ------------------------------------------------------------------------------------------

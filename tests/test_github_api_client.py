@@ -180,3 +180,16 @@ def test_no_such_tag_is_none_and_a_refusal_is_unavailable() -> None:
     responses.replace(responses.GET, TAG_REF, status=403, json={"message": "Resource not accessible"})
     with pytest.raises(GitHubUnavailable):
         api().tag_commit("o/r", "v1.2.0")
+
+
+def test_a_bug_in_the_call_on_the_other_thread_is_raised_to_the_caller_without_a_traceback(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The entrypoint turns an unexpected exception into one error line; a thread would print its own."""
+
+    def broken() -> list[PastRun]:
+        raise KeyError("id")
+
+    with pytest.raises(KeyError, match="id"):
+        api().side_by_side(lambda: [], broken)
+    assert capfd.readouterr().err == ""
