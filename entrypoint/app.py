@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from entrypoint import facts, messages, verdict
 from entrypoint.alert import AlertTooLarge, build_alert, deduplication_key
@@ -133,7 +132,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     if settings.dry_run:
         runner.notice(messages.DRY_RUN_MESSAGE, title=messages.DRY_RUN_TITLE)
         if pings:
-            runner.notice(messages.DRY_RUN_PING.format(host=urlsplit(settings.api_url).netloc))
+            runner.notice(messages.DRY_RUN_PING.format(host=settings.api_host))
         outcome.message = messages.DRY_RUN_MESSAGE
         outcome.headline = "🧪 Dry run, nothing sent"
         return finish(runner, outcome, EXIT_OK)
@@ -171,7 +170,7 @@ def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner) -
         return _skip(runner, messages.HEARTBEAT_ONLY_FAILED, key, settings)
     outcome = Outcome(status="skipped", deduplication_key=key, heartbeat="skipped", headline="💓 Heartbeat")
     if settings.dry_run:
-        message = messages.DRY_RUN_PING.format(host=urlsplit(settings.api_url).netloc)
+        message = messages.DRY_RUN_PING.format(host=settings.api_host)
         runner.notice(message, title=messages.DRY_RUN_TITLE)
         outcome.message = message
         return finish(runner, outcome, EXIT_OK)

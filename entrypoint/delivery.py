@@ -4,7 +4,7 @@ becomes an annotation, the outcome's error and an exit code; the caller writes t
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from pydantic import SecretStr
 
 from entrypoint import messages
 from entrypoint.alert import Alert
@@ -14,17 +14,27 @@ from entrypoint.runner import Runner
 from entrypoint.settings import Settings
 
 
-def deliver_alert(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
-    host = urlsplit(settings.api_url).netloc
-    client = Client(
-        url=settings.alert_events_url,
+def _client(settings: Settings, runner: Runner, url: str, token: SecretStr | None, what: str) -> Client:
+    """A client for one of the step's sources, with the step's retries and timeout."""
+    return Client(
+        url=url,
         # Never empty here: missing_required refused the run before anything was built.
-        token=settings.api_token.get_secret_value() if settings.api_token else "",
+        token=token.get_secret_value() if token else "",
+        what=what,
         max_attempts=settings.max_attempts,
         timeout_seconds=settings.timeout_seconds,
         log=runner.untrusted,  # retry lines quote incident.io's answer
         debug=runner.debug,
     )
+
+
+def _attempts(accepted: Accepted) -> str:
+    return f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""
+
+
+def deliver_alert(settings: Settings, alert: Alert, runner: Runner, outcome: Outcome) -> int:
+    host = settings.api_host
+    client = _client(settings, runner, settings.alert_events_url, settings.api_token, "alert")
     runner.info(f"Sending the {alert.status} alert to {host} ...")
     try:
         accepted = client.send(alert.body_bytes())
@@ -45,15 +55,9 @@ def deliver_alert(settings: Settings, alert: Alert, runner: Runner, outcome: Out
 def ping_heartbeat(settings: Settings, runner: Runner, outcome: Outcome) -> int:
     """One ping to the heartbeat source: a green run says the job is alive. An undelivered ping is a
     warning (with fail-on-error: true, an error that fails the step): the heartbeat's silence will page."""
-    host = urlsplit(settings.api_url).netloc
-    client = Client(
-        url=settings.heartbeat_ping_url,
-        token=settings.heartbeat_token.get_secret_value() if settings.heartbeat_token else "",
-        what="heartbeat ping",
-        max_attempts=settings.max_attempts,
-        timeout_seconds=settings.timeout_seconds,
-        log=runner.untrusted,
-        debug=runner.debug,
+    host = settings.api_host
+    client = _client(
+        settings, runner, settings.heartbeat_ping_url, settings.heartbeat_token, "heartbeat ping"
     )
     runner.info(f"Pinging the heartbeat at {host} ...")
     try:
@@ -71,8 +75,7 @@ def ping_heartbeat(settings: Settings, runner: Runner, outcome: Outcome) -> int:
         )
         return EXIT_OK
     outcome.heartbeat = "sent"
-    attempts = f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""
-    runner.info(messages.HEARTBEAT_SENT.format(code=accepted.status_code) + attempts)
+    runner.info(messages.HEARTBEAT_SENT.format(code=accepted.status_code) + _attempts(accepted))
     return EXIT_OK
 
 
@@ -82,7 +85,7 @@ def _succeed(runner: Runner, outcome: Outcome, accepted: Accepted) -> int:
     outcome.deduplication_key = accepted.deduplication_key or outcome.deduplication_key
     outcome.message = messages.SENT_MESSAGE.format(status=outcome.status, code=accepted.status_code)
     outcome.headline = f"✅ Alert sent ({outcome.status})"
-    runner.info(outcome.message + (f" ({accepted.attempts} attempts)" if accepted.attempts > 1 else ""))
+    runner.info(outcome.message + _attempts(accepted))
     if accepted.text:
         with runner.group("incident.io's answer"):
             runner.untrusted(accepted.text)

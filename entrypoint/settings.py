@@ -120,6 +120,11 @@ class Settings(BaseModel):
         return self.api_url + ALERT_EVENTS_PATH + (self.alert_source_config_id or "")
 
     @property
+    def api_host(self) -> str:
+        """incident.io's host, as messages name it: api.incident.io."""
+        return urlsplit(self.api_url).netloc
+
+    @property
     def heartbeat_ping_url(self) -> str:
         return f"{self.api_url}/v2/heartbeat/{self.heartbeat_source_config_id or ''}/ping"
 
