@@ -53,7 +53,7 @@ def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
         runner.add_mask(secret)
     unknown = unknown_variables(environ)
     for variable in unknown:  # a typo'd variable is a mistake too: say so first
-        if not (variable.nearest and variable.nearest.field == "dry_run"):  # that one is an error, below
+        if not variable.misspells_dry_run:  # that one is an error, below
             runner.warning(str(variable), title=messages.UNKNOWN_VARIABLE_TITLE)
     problems: list[Problem] = []
     try:

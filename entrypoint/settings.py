@@ -355,6 +355,11 @@ class UnknownVariable:
     name: str
     nearest: Input | None  # the input it most resembles, where it is close enough to be its misspelling
 
+    @property
+    def misspells_dry_run(self) -> bool:
+        """A misspelt dry run would send for real: an invalid input (misspelt_dry_run), not a warning."""
+        return self.nearest is not None and self.nearest.field == "dry_run"
+
     def __str__(self) -> str:
         hint = f"; did you mean {self.nearest.env_variable}?" if self.nearest else "."
         return f"{self.name} is set but is not an input of this action, so it is ignored{hint}"
@@ -375,9 +380,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[UnknownVariable]:
 
 def misspelt_dry_run(unknown: list[UnknownVariable]) -> Problem | None:
     """A misspelt dry run would send for real (and retry for seconds): an invalid input, not a warning."""
-    names = [
-        variable.name for variable in unknown if variable.nearest and variable.nearest.field == "dry_run"
-    ]
+    names = [variable.name for variable in unknown if variable.misspells_dry_run]
     if not names:
         return None
     return Problem(
@@ -485,7 +488,7 @@ def parse_branches(text: str) -> tuple[str, ...]:
     )
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
-    patterns = tuple(_branch_pattern(part) for part in re.split(r"[,\n]", text) if _branch_pattern(part))
+    patterns = tuple(filter(None, map(_branch_pattern, re.split(r"[,\n]", text))))
     if not patterns:
         raise ValueError(allowed)
     for pattern in patterns:
