@@ -12,49 +12,23 @@ import time
 from typing import Any
 
 from tests.support import layouts
-from tests.support.actions_runner import CHECK_RUN_ID
 from tests.support.github_api_stand_in import (
-    THIS_RUN_ID,
     THIS_RUN_NUMBER,
     THIS_RUNNER,
     FakeRun,
     GitHubApiStandIn,
     job,
     not_accessible,
-    running_job,
     step,
+    this_job,
 )
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.layouts import Layout
 from tests.support.schema import assert_valid_body
 from tests.support.steps import Steps, assert_skipped, notice
 
-RUN_ID, RUN_NUMBER = THIS_RUN_ID, THIS_RUN_NUMBER  # run #17
 MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
 RUNS_URL = "https://github.com/octo-org/octo-repo/actions/runs"
-
-
-def this_job(*steps_: dict[str, Any], name: str = "test", check_run_id: str = CHECK_RUN_ID) -> dict[str, Any]:
-    """The job running the step, in this run's jobs: found by its id, `${{ job.check_run_id }}`."""
-    mine = running_job(*steps_, name=name)
-    mine["id"] = int(check_run_id)
-    return mine
-
-
-def newer_run(
-    github: GitHubApiStandIn, *jobs: dict[str, Any], conclusion: str | None = None, after: int = 1
-) -> FakeRun:
-    """Run #17+after of CI on main: still going (no conclusion) unless told how it ended."""
-    status = "completed" if conclusion else "in_progress"
-    run = FakeRun(RUN_ID + 5 * after, conclusion, run_number=RUN_NUMBER + after, status=status)
-    return github.add_run(run, jobs=list(jobs))
-
-
-def earlier_run(github: GitHubApiStandIn, *jobs: dict[str, Any], conclusion: str | None = None) -> FakeRun:
-    """Run #16 of CI on main: still going unless told how it ended."""
-    status = "completed" if conclusion else "in_progress"
-    run = FakeRun(RUN_ID - 5, conclusion, run_number=RUN_NUMBER - 1, status=status)
-    return github.add_run(run, jobs=list(jobs))
 
 
 def statuses(stand_in: IncidentIoStandIn) -> list[str]:
@@ -74,8 +48,7 @@ def test_a_newer_run_still_going_whose_job_failed_keeps_the_page_open(
 ) -> None:
     """#18's test failed and fired while its slow e2e job goes on; then the slower #17's test passes."""
     github.this_run(this_job())
-    newer = newer_run(
-        github,
+    newer = github.newer_run(
         job("test", "failure", [step("Run pytest", "failure")]),
         job("e2e", None, status="in_progress"),
     )
@@ -91,7 +64,7 @@ def test_a_newer_run_whose_job_has_not_finished_is_passed_over(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     github.this_run(this_job())
-    newer_run(github, job("test", None, status="in_progress"))
+    github.newer_run(job("test", None, status="in_progress"))
 
     result = steps.run(layouts.push(), "success")
 
@@ -102,9 +75,9 @@ def test_a_newer_run_whose_job_has_not_finished_is_passed_over(
 def test_the_streak_counts_an_earlier_run_still_going_by_how_this_job_ended(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    github.history("success", number=RUN_NUMBER - 2)  # #15 passed
+    github.history("success", number=THIS_RUN_NUMBER - 2)  # #15 passed
     github.this_run(this_job(step("Run pytest", "failure")))
-    earlier = earlier_run(github, job("test", "failure"), job("e2e", None, status="in_progress"))
+    earlier = github.earlier_run(job("test", "failure"), job("e2e", None, status="in_progress"))
 
     counted = steps.run(layouts.push(), "failure", **{"failures-before-alert": "2"})
     earlier.attempts[1][0].update(status="in_progress", conclusion=None)  # control: #16's test still runs
@@ -123,12 +96,8 @@ def test_an_old_run_failing_after_a_newer_run_passed_sends_nothing(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     """#18 passed (and resolved); then a re-run of #17, which keeps its number, fails."""
-    github.add_run(
-        FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER),
-        attempt=2,
-        jobs=[this_job(step("Run pytest", "failure"))],
-    )
-    newer = newer_run(github, job("test", "success"), conclusion="success")
+    github.this_run(this_job(step("Run pytest", "failure")), attempt=2)
+    newer = github.newer_run(job("test", "success"), conclusion="success")
 
     result = steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "failure")
 
@@ -143,12 +112,8 @@ def test_an_old_run_failing_after_a_newer_run_passed_sends_nothing(
 def test_an_old_run_failing_after_a_newer_run_failed_too_fires(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    github.add_run(
-        FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER),
-        attempt=2,
-        jobs=[this_job(step("Run pytest", "failure"))],
-    )
-    newer_run(github, job("test", "failure"), conclusion="failure")
+    github.this_run(this_job(step("Run pytest", "failure")), attempt=2)
+    github.newer_run(job("test", "failure"), conclusion="failure")
 
     result = steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "failure")
 
@@ -161,7 +126,9 @@ def test_a_watcher_does_not_page_about_an_old_run_when_a_newer_one_passed(
 ) -> None:
     watched = layouts.watched_run("failure", run_number=163, run_attempt=2)  # a re-run of #163 failed
     github.add_run(
-        FakeRun(layouts.WATCHED_RUN_ID + 1, "success", run_number=164, workflow_id=2823525),
+        FakeRun(
+            layouts.WATCHED_RUN_ID + 1, "success", run_number=164, workflow_id=layouts.WATCHED_WORKFLOW_ID
+        ),
         jobs=[job("test", "success")],
     )
 
@@ -247,7 +214,7 @@ def test_with_on_cancelled_fire_an_older_green_run_does_not_resolve_a_newer_time
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     github.this_run(this_job())
-    newer_run(github, job("test", "cancelled"), conclusion="cancelled")  # #18 timed out
+    github.newer_run(job("test", "cancelled"), conclusion="cancelled")  # #18 timed out
 
     fire = steps.run(layouts.push(), "success", **{"on-cancelled": "fire"})
     skip = steps.run(layouts.push(), "success")  # control: a cancel is passed over
@@ -353,9 +320,8 @@ def test_the_legs_of_a_called_workflow_have_keys_of_their_own(
     failed = steps.run(layouts.push(), "failure", check_run_id="1001")
     passed = steps.run(layouts.push(), "success", check_run_id="1002")
     # The next run: leg 3.12 passes, under the same key as its failure.
-    next_run = FakeRun(RUN_ID + 5, None, status="in_progress", run_number=RUN_NUMBER + 1)
-    github.add_run(next_run, jobs=[leg(LEG_312, 2001), leg(LEG_313, 2002)])
-    next_env = {"GITHUB_RUN_ID": str(RUN_ID + 5), "GITHUB_RUN_NUMBER": str(RUN_NUMBER + 1)}
+    next_run = github.newer_run(leg(LEG_312, 2001), leg(LEG_313, 2002))
+    next_env = {"GITHUB_RUN_ID": str(next_run.run_id), "GITHUB_RUN_NUMBER": str(next_run.run_number)}
     fixed = steps.run(layouts.push(**next_env), "success", check_run_id="2001")
 
     assert failed.returncode == passed.returncode == fixed.returncode == 0
@@ -474,8 +440,7 @@ def test_a_comment_started_run_never_counts_for_the_branch(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     github.this_run(this_job())
-    comment_run = FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1, event="issue_comment")
-    github.add_run(comment_run, jobs=[job("test", "failure")])
+    github.newer_run(job("test", "failure"), conclusion="failure", event="issue_comment")
 
     result = steps.run(layouts.push(), "success")
 
@@ -491,8 +456,8 @@ def test_runs_are_ordered_by_their_number_not_by_githubs_list(
 ) -> None:
     github.oldest_first = True
     github.this_run(this_job())
-    newer_run(github, job("test", "failure"), conclusion="failure", after=1)  # #18 failed
-    newer_run(github, job("test", "success"), conclusion="success", after=2)  # #19 passed: it decides
+    github.newer_run(job("test", "failure"), conclusion="failure", after=1)  # #18 failed
+    github.newer_run(job("test", "success"), conclusion="success", after=2)  # #19 passed: it decides
 
     result = steps.run(layouts.push(), "success")
 

@@ -26,7 +26,6 @@ from tests.support.actions_runner import (
 )
 from tests.support.github_api_stand_in import (
     THIS_RUN_ID,
-    THIS_RUN_NUMBER,
     THIS_RUNNER,
     FakeRun,
     GitHubApiStandIn,
@@ -34,6 +33,7 @@ from tests.support.github_api_stand_in import (
     not_accessible,
     running_job,
     step,
+    this_job,
 )
 from tests.support.http_stand_in import Reply
 from tests.support.incident_io_stand_in import HEARTBEAT_ID, HEARTBEAT_TOKEN, IncidentIoStandIn, error_body
@@ -42,7 +42,6 @@ from tests.support.schema import assert_valid_body
 from tests.support.steps import Steps, assert_skipped, notice
 
 RUN_ID = THIS_RUN_ID
-RUN_NUMBER = THIS_RUN_NUMBER
 MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
 
 
@@ -308,7 +307,7 @@ def test_a_notify_job_resolves_only_if_no_newer_run_failed(
 ) -> None:
     """With needs, the whole run is compared: the notify job itself passes in every run."""
     github.this_run(job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
-    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("notify", "success")])
+    github.newer_run(job("notify", "success"), conclusion="failure")
 
     result = steps.run(notify_job(), "success", needs=layouts.needs(build="success"))
 
@@ -347,10 +346,8 @@ def test_a_slow_old_run_does_not_resolve_a_newer_failure(
 ) -> None:
     github.this_run(running_job())
     # Run #18 of a newer commit already failed in this job; #19 failed elsewhere but not in it.
-    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
-    github.add_run(
-        FakeRun(RUN_ID + 9, "cancelled", run_number=RUN_NUMBER + 2), jobs=[job("test", "cancelled")]
-    )
+    github.newer_run(job("test", "failure"), conclusion="failure")
+    github.newer_run(job("test", "cancelled"), conclusion="cancelled", after=2)
 
     result = steps.run(layouts.push(), "success")
 
@@ -362,10 +359,8 @@ def test_a_newer_success_or_another_jobs_failure_lets_it_resolve(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     github.this_run(running_job())
-    github.add_run(
-        FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1),
-        jobs=[job("lint", "failure"), job("test", "success")],  # the run failed, this job did not
-    )
+    # The run failed, this job did not.
+    github.newer_run(job("lint", "failure"), job("test", "success"), conclusion="failure")
 
     result = steps.run(layouts.push(), "success")
 
@@ -377,8 +372,8 @@ def test_a_re_run_of_an_old_run_does_not_resolve_a_newer_failure(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
     re_run = layouts.push(GITHUB_RUN_ATTEMPT="2")
-    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_job()])
-    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
+    github.this_run(running_job(), attempt=2)  # the re-run the step is in
+    github.newer_run(job("test", "failure"), conclusion="failure")
 
     result = steps.run(re_run, "success")
 
@@ -390,9 +385,10 @@ def test_only_runs_with_the_same_origin_are_compared(
 ) -> None:
     """GitHub lists a fork's `main` with this repository's; a fork's failure must not hold a resolve back."""
     github.this_run(running_job())
-    fork_run = FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1, event="pull_request")
-    fork_run.head_repository = "someone/octo-repo"
-    github.add_run(fork_run, jobs=[job("test", "failure")])
+    fork_job = job("test", "failure")
+    github.newer_run(
+        fork_job, conclusion="failure", event="pull_request", head_repository="someone/octo-repo"
+    )
 
     result = steps.run(layouts.push(), "success")
 
@@ -405,7 +401,9 @@ def test_a_watched_run_is_compared_with_newer_runs_of_its_workflow(
 ) -> None:
     watched = layouts.watched_run("success", run_number=163)
     github.add_run(
-        FakeRun(layouts.WATCHED_RUN_ID + 1, "failure", run_number=164, workflow_id=2823525),
+        FakeRun(
+            layouts.WATCHED_RUN_ID + 1, "failure", run_number=164, workflow_id=layouts.WATCHED_WORKFLOW_ID
+        ),
         jobs=[job("test", "failure")],
     )
 
@@ -630,8 +628,8 @@ def _queue(branches: str | None) -> Scenario:
 
 
 def _old_run_passes(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
-    github.add_run(FakeRun(RUN_ID, "success", run_number=RUN_NUMBER), attempt=2, jobs=[running_job()])
-    github.add_run(FakeRun(RUN_ID + 5, "failure", run_number=RUN_NUMBER + 1), jobs=[job("test", "failure")])
+    github.this_run(running_job(), attempt=2)  # the re-run the step is in
+    github.newer_run(job("test", "failure"), conclusion="failure")
     return steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "success")
 
 
@@ -643,28 +641,20 @@ def _matrix_leg(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStan
     return result
 
 
-def _this_job(*steps_: dict[str, Any], name: str = "test") -> dict[str, Any]:
-    mine = running_job(*steps_, name=name)
-    mine["id"] = int(CHECK_RUN_ID)
-    return mine
-
-
 def _newer_run_still_going(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
-    github.this_run(_this_job())
-    newer = FakeRun(RUN_ID + 5, None, status="in_progress", run_number=RUN_NUMBER + 1)
-    github.add_run(newer, jobs=[job("test", "failure"), job("e2e", None, status="in_progress")])
+    github.this_run(this_job())
+    github.newer_run(job("test", "failure"), job("e2e", None, status="in_progress"))
     return steps.run(layouts.push(), "success")
 
 
 def _old_run_fails(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
-    this_run = FakeRun(RUN_ID, None, status="in_progress", run_number=RUN_NUMBER)
-    github.add_run(this_run, attempt=2, jobs=[_this_job(step("Run pytest", "failure"))])
-    github.add_run(FakeRun(RUN_ID + 5, "success", run_number=RUN_NUMBER + 1), jobs=[job("test", "success")])
+    github.this_run(this_job(step("Run pytest", "failure")), attempt=2)
+    github.newer_run(job("test", "success"), conclusion="success")
     return steps.run(layouts.push(GITHUB_RUN_ATTEMPT="2"), "failure")
 
 
 def _failed_then_timed_out(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
-    github.this_run(_this_job(step("Run pytest", "failure"), step("Integration", "cancelled")))
+    github.this_run(this_job(step("Run pytest", "failure"), step("Integration", "cancelled")))
     result = steps.run(layouts.push(), "cancelled")
     assert stand_in.bodies()[-1]["title"].startswith('CI / test failed at step "Run pytest"')
     return result
@@ -672,7 +662,7 @@ def _failed_then_timed_out(steps: Steps, stand_in: IncidentIoStandIn, github: Gi
 
 def _timed_out_twice(steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn) -> StepResult:
     github.history("success", "cancelled")
-    github.this_run(_this_job())
+    github.this_run(this_job())
     return steps.run(layouts.push(), "cancelled", **{"on-cancelled": "fire", "failures-before-alert": "2"})
 
 

@@ -96,7 +96,9 @@ def test_a_watched_runs_jobs_all_have_their_errors(
     watched = layouts.watched_run("failure")
     unit = job("unit", "failure", [step("pytest", "failure")])
     e2e = job("e2e", "failure", [step("cypress", "failure")])
-    github.add_run(FakeRun(layouts.WATCHED_RUN_ID, "failure", workflow_id=2823525), jobs=[unit, e2e])
+    github.add_run(
+        FakeRun(layouts.WATCHED_RUN_ID, "failure", workflow_id=layouts.WATCHED_WORKFLOW_ID), jobs=[unit, e2e]
+    )
     github.annotations[unit["id"]] = [
         annotation("AssertionError: assert 2 == 3", title="test_sum", path="tests/test_x.py", line=7)
     ]
@@ -276,7 +278,9 @@ def test_a_watched_runs_one_failed_job_gives_its_runner(
     e2e = job(
         "e2e", "failure", [step("cypress", "failure")], runner_name="gpu-7", labels=["self-hosted", "gpu"]
     )
-    github.add_run(FakeRun(layouts.WATCHED_RUN_ID, "failure", workflow_id=2823525), jobs=[e2e])
+    github.add_run(
+        FakeRun(layouts.WATCHED_RUN_ID, "failure", workflow_id=layouts.WATCHED_WORKFLOW_ID), jobs=[e2e]
+    )
 
     result = run(github, files, with_, layout=layouts.watched_run("failure"), job_status="success")
 

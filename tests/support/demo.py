@@ -19,7 +19,6 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tests.support import layouts
 from tests.support.actions_runner import JOB_TOKEN, StepFiles, StepResult, run_step
@@ -29,8 +28,8 @@ from tests.support.github_api_stand_in import (
     annotation,
     exit_code,
     job,
-    running_job,
     step,
+    this_job,
 )
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Received
 
@@ -78,18 +77,17 @@ def nightly_run(run_id: int, number: int) -> layouts.Layout:
     return layout
 
 
-def this_job(check_run_id: int, *steps: dict[str, Any]) -> dict[str, Any]:
-    """The job running the step, as GitHub's API lists it while it runs; its id is ${{ job.check_run_id }}."""
-    mine = running_job(step("Set up job"), *steps, step("incident.io alert", None, "in_progress"))
-    mine["id"] = check_run_id
-    return mine
-
-
 def scenes(github: GitHubApiStandIn) -> list[Scene]:
     """The runs, with what GitHub's API will say about each."""
     for offset, steps in ((0, [step("Run pytest", "failure")]), (1, [step("Run pytest")])):
         run = FakeRun(FIRST_RUN_ID + offset, None, status="in_progress", run_number=FIRST_RUN_NUMBER + offset)
-        github.add_run(run, jobs=[job("lint", "success"), this_job(CHECK_RUN_IDS[offset], *steps)])
+        mine = this_job(
+            step("Set up job"),
+            *steps,
+            step("incident.io alert", None, "in_progress"),
+            check_run_id=CHECK_RUN_IDS[offset],
+        )
+        github.add_run(run, jobs=[job("lint", "success"), mine])
     e2e = job("e2e", "failure", [step("Set up job"), step("Run Playwright", "failure")], minutes=11.4)
     load = job("load", "failure", [step("Set up job"), step("Run k6", "failure")], minutes=4.1)
     nightly = FakeRun(NIGHTLY_RUN_ID, "failure", workflow_file="nightly.yml", workflow_id=4242, run_number=40)

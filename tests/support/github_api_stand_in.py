@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.support.actions_runner import default_github_env
+from tests.support.actions_runner import CHECK_RUN_ID, default_github_env
 from tests.support.http_stand_in import HttpStandIn, Received, Reply
 
 DOCS = "https://docs.github.com/rest"
@@ -74,6 +74,16 @@ def job(
 def running_job(*steps: dict[str, Any], name: str = "test", minutes: float = 4.2) -> dict[str, Any]:
     """The job the step is in: still in progress, on this runner."""
     return job(name, None, list(steps), status="in_progress", runner_name=THIS_RUNNER, minutes=minutes)
+
+
+def this_job(
+    *steps: dict[str, Any], name: str = "test", check_run_id: int | str = CHECK_RUN_ID
+) -> dict[str, Any]:
+    """The job the step is in, as GitHub's API lists it while it runs: found by its id, which is
+    `${{ job.check_run_id }}`."""
+    mine = running_job(*steps, name=name)
+    mine["id"] = int(check_run_id)
+    return mine
 
 
 def annotation(
@@ -165,12 +175,31 @@ class GitHubApiStandIn(HttpStandIn):
             run.attempts[attempt] = jobs
         return run
 
-    def this_run(self, *jobs: dict[str, Any]) -> list[dict[str, Any]]:
-        """The run the step is in (attempt 1 of THIS_RUN_ID, still in progress), with these jobs."""
-        self.add_run(
-            FakeRun(THIS_RUN_ID, None, status="in_progress", run_number=THIS_RUN_NUMBER), jobs=list(jobs)
-        )
+    def this_run(self, *jobs: dict[str, Any], attempt: int = 1) -> list[dict[str, Any]]:
+        """The run the step is in (an attempt of THIS_RUN_ID, still in progress), with these jobs."""
+        run = FakeRun(THIS_RUN_ID, None, status="in_progress", run_number=THIS_RUN_NUMBER)
+        self.add_run(run, attempt=attempt, jobs=list(jobs))
         return list(jobs)
+
+    def newer_run(
+        self, *jobs: dict[str, Any], conclusion: str | None = None, after: int = 1, **fields: Any
+    ) -> FakeRun:
+        """Run #THIS_RUN_NUMBER+after of ci.yml on main, with these jobs: still going unless told how it
+        ended. `fields` are other FakeRun fields (`event`, `head_repository`)."""
+        return self._run_beside(after, list(jobs), conclusion, fields)
+
+    def earlier_run(self, *jobs: dict[str, Any], conclusion: str | None = None) -> FakeRun:
+        """The run just before this one (#THIS_RUN_NUMBER-1), with these jobs: still going unless told
+        how it ended."""
+        return self._run_beside(-1, list(jobs), conclusion, {})
+
+    def _run_beside(
+        self, offset: int, jobs: list[dict[str, Any]], conclusion: str | None, fields: dict[str, Any]
+    ) -> FakeRun:
+        status = "completed" if conclusion else "in_progress"
+        number = THIS_RUN_NUMBER + offset
+        run = FakeRun(THIS_RUN_ID + 5 * offset, conclusion, run_number=number, status=status, **fields)
+        return self.add_run(run, jobs=jobs)
 
     def history(
         self,

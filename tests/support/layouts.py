@@ -18,6 +18,7 @@ from tests.support.actions_runner import DEFAULT_BRANCH, EVENTS_DIR, default_git
 
 REPOSITORY = "octo-org/octo-repo"
 WATCHED_RUN_ID = 289782451
+WATCHED_WORKFLOW_ID = 2823525  # the watched workflow's id in the real payload (ci.yml here)
 
 
 @dataclass
