@@ -104,7 +104,7 @@ def build_alert(
     if verdict.status is None:
         raise ValueError("nothing is sent: " + verdict.reason)
     failures = failures or Failures()
-    conclusion = _conclusion(settings, run)
+    conclusion = _conclusion(settings, run, verdict.status)
     metadata = default_metadata(run, settings, conclusion)
     metadata.update(failure_metadata(failures, verdict.consecutive, settings.failures_before_alert))
     metadata.update(runner_metadata(run, settings, failures))
@@ -113,7 +113,7 @@ def build_alert(
     if description and not settings.description and failures.failed_jobs:
         description += "\n" + failed_jobs_markdown(failures.failed_jobs)
     single = failures.single
-    title = settings.title or default_title(
+    title = first_line(settings.title) or default_title(
         run, settings, verdict.status, conclusion, failures, this_job=this_job
     )
     alert = Alert(
@@ -218,6 +218,8 @@ def default_title(
     subject = run.workflow
     about_this_job = settings.needs is None and run.watched is None
     job = job_name(run, this_job) if about_this_job else (single.name if single else None)
+    if job is None and status == "firing" and (failed_needs := failed_needed_jobs(settings)):
+        job = ", ".join(failed_needs)  # a notify job's alert is about the jobs it needs, GitHub's API or not
     if job:
         subject += f" / {messages.one_line(job, 80)}"
     label = matrix_label(settings.matrix)
@@ -232,10 +234,32 @@ def default_title(
     return " ".join(f"{subject} {what} {where} in {run.repository}".split())
 
 
-def _conclusion(settings: Settings, run: WorkflowRun | None) -> str | None:
+def _conclusion(settings: Settings, run: WorkflowRun | None, status: AlertStatus) -> str | None:
+    """How what the alert is about ended: the watched run; a notify job's needed jobs (the notify job
+    itself succeeds whatever they did); else this job."""
     if run and run.watched:
         return run.watched.conclusion
+    if settings.needs is not None:
+        return needs_conclusion(settings, status)
     return settings.job_status
+
+
+def needs_conclusion(settings: Settings, status: AlertStatus) -> str:
+    """The needed jobs' conclusion, as one: `success` for a resolve; `cancelled` where a cancel fired it
+    (on-cancelled: fire) and nothing failed; else `failure` (a needed job, or one behind a skipped one)."""
+    results = set((settings.needs or {}).values())
+    if status == "resolved":
+        return "success"
+    if "failure" not in results and "cancelled" in results and settings.on_cancelled == "fire":
+        return "cancelled"
+    return "failure"
+
+
+def first_line(title: str | None) -> str | None:
+    """A title is one line (a commit message passed as the title has many): its first non-blank line."""
+    if title is None:
+        return None
+    return next((line.strip() for line in title.splitlines() if line.strip()), None)
 
 
 def default_description(

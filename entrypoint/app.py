@@ -23,6 +23,7 @@ from entrypoint.settings import (
     InvalidSettings,
     Problem,
     Settings,
+    dry_run_by_default,
     has_with_block,
     in_input_order,
     missing_required,
@@ -37,12 +38,14 @@ from entrypoint.workflow_run import WorkflowRun, read_workflow_run
 @dataclass(frozen=True)
 class Given:
     """What the step was given: its settings (the valid ones, where some are not), what is wrong with
-    them, the workflow run, and whether the inputs came through action.yml's `with:`."""
+    them, the workflow run, whether the inputs came through action.yml's `with:`, and whether dry-run is
+    true only because act runs the workflow locally."""
 
     settings: Settings
     problems: list[Problem]
     run: WorkflowRun | None
     with_block: bool
+    dry_run_by_default: bool = False
 
 
 def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
@@ -64,7 +67,7 @@ def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
     reading = read_workflow_run(environ)
     for warning in reading.warnings:
         runner.warning(warning)
-    return Given(settings, problems, reading.run, has_with_block(environ))
+    return Given(settings, problems, reading.run, has_with_block(environ), dry_run_by_default(environ))
 
 
 def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
@@ -101,7 +104,9 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     if decided.status is None:
         return _skip(runner, decided.reason, key, settings)
     if settings.heartbeat_only:
-        return _heartbeat_only(settings, decided.status, key, runner)
+        return _heartbeat_only(settings, decided.status, key, runner, given.dry_run_by_default)
+    if settings.title is not None and len(lines := settings.title.splitlines()) > 1:
+        runner.notice(messages.TITLE_CUT.format(lines=len(lines)))
     try:
         built = build_alert(settings, workflow_run, decided, failures, known.this_job)
     except AlertTooLarge as exc:
@@ -130,10 +135,11 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
     pings = settings.pings and alert.status == "resolved"
 
     if settings.dry_run:
-        runner.notice(messages.DRY_RUN_MESSAGE, title=messages.DRY_RUN_TITLE)
+        dry_run = messages.DRY_RUN_UNDER_ACT if given.dry_run_by_default else messages.DRY_RUN_MESSAGE
+        runner.notice(dry_run, title=messages.DRY_RUN_TITLE)
         if pings:
             runner.notice(messages.DRY_RUN_PING.format(host=settings.api_host))
-        outcome.message = messages.DRY_RUN_MESSAGE
+        outcome.message = dry_run
         outcome.headline = "🧪 Dry run, nothing sent"
         return finish(runner, outcome, EXIT_OK)
 
@@ -152,18 +158,38 @@ def _decide(
     """What GitHub says about this job, what the rules decide from it, and, for a firing alert, what
     broke; with one warning where GitHub's API could not say everything."""
     known = facts.gather(settings, run, verdict.wanted(settings, run), github)
+    if not_found := _job_not_found(settings, run, known, runner.is_act):
+        runner.warning(not_found, title=messages.GITHUB_API_TITLE)
     decided = verdict.decide(settings, run, known)
     failures, missing, errors_warning = Failures(), list(decided.missing), None
     if decided.status == "firing" and run is not None:
-        failures, left_out, errors_warning = _what_failed(settings, run, known, github)
+        failures, left_out, errors_warning = _what_failed(settings, run, known, github, runner.is_act)
         missing = left_out + missing
-    for github_warning in (_github_warning(known, missing), errors_warning):
+    for github_warning in (_github_warning(known, missing, runner.is_act), errors_warning):
         if github_warning:
             runner.warning(github_warning, title=messages.GITHUB_API_TITLE)
     return decided, failures, known
 
 
-def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner) -> int:
+def _job_not_found(
+    settings: Settings, run: WorkflowRun | None, known: facts.Facts, is_act: bool
+) -> str | None:
+    """A warning, on every run, where GitHub's API listed the run's jobs and none could be told to be this
+    one: its key, its failed steps and how the other runs are judged depend on it. (A watcher and a notify
+    job are about other jobs.)"""
+    if known.jobs is None or known.this_job is not None or run is None or run.watched is not None:
+        return None
+    if settings.needs is not None:
+        return None
+    if settings.check_run_id is not None:
+        why = f"no job has the check-run-id {settings.check_run_id}"
+    else:
+        why = "check-run-id is empty, and neither the runner's name nor the job's name tells it"
+    fix = messages.JOB_NOT_FOUND_FIX_ACT if is_act else messages.JOB_NOT_FOUND_FIX
+    return messages.JOB_NOT_FOUND.format(why=why, fix=fix)
+
+
+def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner, by_default: bool) -> int:
     """No alert source, a heartbeat: a green run pings it; a failed run sends nothing, and the heartbeat's
     silence pages."""
     if status != "resolved":
@@ -171,6 +197,8 @@ def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner) -
     outcome = Outcome(status="skipped", deduplication_key=key, heartbeat="skipped", headline="💓 Heartbeat")
     if settings.dry_run:
         message = messages.DRY_RUN_PING.format(host=settings.api_host)
+        if by_default:
+            message = f"{message} {messages.DRY_RUN_UNDER_ACT}"
         runner.notice(message, title=messages.DRY_RUN_TITLE)
         outcome.message = message
         return finish(runner, outcome, EXIT_OK)
@@ -182,7 +210,7 @@ def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner) -
 
 
 def _what_failed(
-    settings: Settings, run: WorkflowRun, known: facts.Facts, github: facts.GitHub
+    settings: Settings, run: WorkflowRun, known: facts.Facts, github: facts.GitHub, is_act: bool
 ) -> tuple[Failures, list[str], str | None]:
     """A firing alert's failed jobs with their error messages; what the GitHub warning must add that
     they leave out; and a warning of its own where only the error messages could not be read."""
@@ -193,23 +221,31 @@ def _what_failed(
         unread_errors = any(job.completed for job in failed)
         return Failures(failed), [messages.GITHUB_MISSING_ERRORS] if unread_errors else [], None
     failed, unread = facts.read_errors(github, run.repository, failed)
-    return Failures(failed), [], _errors_warning(unread, known.api_url)
+    return Failures(failed), [], _errors_warning(unread, known.api_url, is_act)
 
 
-def _errors_warning(unread: GitHubUnavailable | None, api_url: str | None) -> str | None:
+def _errors_warning(unread: GitHubUnavailable | None, api_url: str | None, is_act: bool) -> str | None:
     if unread is None:
         return None
-    if unread.status in (403, 404):  # the token lacks `checks: read`, not `actions: read`
+    if unread.status in (403, 404) and not is_act:  # the token lacks `checks: read`, not `actions: read`
         return messages.GITHUB_ERRORS_FORBIDDEN.format(base_url=api_url, status=unread.status)
-    return messages.github_warning(str(unread), unread.fix, [messages.GITHUB_MISSING_ERRORS], api_url)
+    fix = _fix(unread, is_act)
+    return messages.github_warning(str(unread), fix, [messages.GITHUB_MISSING_ERRORS], api_url)
 
 
-def _github_warning(known: facts.Facts, missing: list[str]) -> str | None:
+def _github_warning(known: facts.Facts, missing: list[str], is_act: bool) -> str | None:
     """The one warning about GitHub's API: why it could not help, and what that left out."""
     problem = known.unavailable
     if problem is None:
         return None
-    return messages.github_warning(str(problem), problem.fix, missing, known.api_url)
+    return messages.github_warning(str(problem), _fix(problem, is_act), missing, known.api_url)
+
+
+def _fix(problem: GitHubUnavailable, is_act: bool) -> str:
+    """What to do about it. Under act, advice about the job's token and permissions cannot apply: the
+    token's default is empty there, and GitHub's API knows nothing of a local run."""
+    about_the_token = problem.status in (401, 403, 404) or problem.fix == messages.GITHUB_FIX_UNAUTHORIZED
+    return messages.GITHUB_FIX_UNDER_ACT if is_act and about_the_token else problem.fix
 
 
 def _invalid(runner: Runner, problems: list[Problem], with_block: bool) -> int:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from entrypoint import messages
 from entrypoint.failures import FailedJob, error_messages
@@ -126,7 +126,14 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
     jobs = tuple(jobs_answer) if isinstance(jobs_answer, list) else None
     this_job = None
     if jobs is not None and run.watched is None:
-        this_job = current_job(jobs, settings.check_run_id, run.runner_name, run.job)
+        this_job = current_job(
+            jobs,
+            settings.check_run_id,
+            run.runner_name,
+            run.job,
+            matrix=settings.matrix,
+            job_status=settings.job_status,
+        )
     compared = this_job.name if this_job is not None and wanted.their_jobs else None
     facts = Facts(jobs, this_job, compared, unavailable=unavailable, api_url=api.base_url)
     if not isinstance(runs_answer, list) or run.run_number is None:
@@ -173,10 +180,22 @@ def same_origin(past: PastRun, run: WorkflowRun) -> bool:
 
 
 def current_job(
-    jobs: tuple[Job, ...], check_run_id: int | None, runner_name: str | None, job_id: str | None
+    jobs: tuple[Job, ...],
+    check_run_id: int | None,
+    runner_name: str | None,
+    job_id: str | None,
+    *,
+    matrix: dict[str, Any] | None = None,
+    job_status: str | None = None,
 ) -> Job | None:
-    """The job running this action: by its id (`job.check_run_id`) where given, else the unfinished
-    one on this runner, else the one named like its id in the workflow."""
+    """The job running this action, or None where nothing tells it apart:
+    1. by its id (`job.check_run_id`) where given;
+    2. else the unfinished one on this runner (RUNNER_NAME);
+    3. else the one named as GitHub names it from its id: `test`, or a matrix leg's `test (3.12, ubuntu)`;
+    4. else, in a called workflow (`<caller job> / <called job>`), the one leg of it in progress (the step
+       runs in an in-progress job), or the one in progress whose steps agree with this job's status (a
+       failed step, or none).
+    act sets no check run id nor runner name, nor does an older GitHub Enterprise Server set the id."""
     if check_run_id is not None:
         exact = [job for job in jobs if job.id == check_run_id]
         if exact:
@@ -185,8 +204,26 @@ def current_job(
         mine = [job for job in jobs if not job.completed and job.runner_name == runner_name]
         if len(mine) == 1:
             return mine[0]
-    named = [job for job in jobs if job_id and job.name == job_id]
-    return named[0] if len(named) == 1 else None
+    if not job_id:
+        return None
+    leg = leg_name(job_id, matrix) if matrix else None
+    names = {job_id, *([leg] if leg else [])}
+    named = [job for job in jobs if job.name in names]
+    if len(named) == 1:
+        return named[0]
+    legs = [job for job in jobs if job.name.endswith(f" / {job_id}") and job.status == "in_progress"]
+    if len(legs) > 1 and job_status in ("success", "failure"):
+        legs = [job for job in legs if bool(job.failed_steps) == (job_status == "failure")]
+    return legs[0] if len(legs) == 1 else None
+
+
+def leg_name(job_id: str, matrix: dict[str, Any]) -> str | None:
+    """A matrix leg's name in GitHub's API, for a job without a `name:` of its own: its id, then its matrix
+    values in the matrix's order (`test (3.12, ubuntu-latest)`); None where a value is not a plain one."""
+    values = list(matrix.values())
+    if not all(isinstance(value, str | int | float) for value in values):
+        return None
+    return f"{job_id} ({', '.join(str(value) for value in values)})"
 
 
 def place_watched_tag(run: WorkflowRun | None, github: GitHub) -> tuple[WorkflowRun | None, str | None]:

@@ -133,7 +133,32 @@ GITHUB_MISSING_STEPS = (
     "whether a step failed before the job was cancelled could not be checked, so the cancel is taken as "
     "on-cancelled says"
 )
+LEG_FAILED = (
+    "This job could not be told apart from {leg!r} in GitHub's API, which failed in this run, and the two "
+    "share one key, so this leg's success does not resolve that failure's alert and nothing is sent."
+)
+JOB_NOT_FOUND = (
+    "GitHub's API lists this run's jobs, but none of them could be told to be this one ({why}), so the alert "
+    "cannot name this job's failed steps, other runs are judged as whole runs, and a called workflow's legs "
+    "share one key (a green leg does not resolve while another leg has failed). {fix}"
+)
+JOB_NOT_FOUND_FIX = (
+    "Leave check-run-id at its default, ${{ job.check_run_id }} (GitHub Enterprise Server versions without "
+    "it find the job by its runner); to tell a called workflow's legs apart yourself, set deduplication-key."
+)
+JOB_NOT_FOUND_FIX_ACT = (
+    "act sets no job.check_run_id and no runner name: to tell a called workflow's legs apart under act, set "
+    "deduplication-key (for example from the caller's inputs)."
+)
+TITLE_CUT = (
+    "The title input has {lines} lines, and an alert's title is one line, so only its first line is sent; "
+    "put the rest in description."
+)
 DRY_RUN_MESSAGE = "The alert was built and validated, and not sent: dry-run is true."
+DRY_RUN_UNDER_ACT = (
+    "This run is a local run of act (ACT=true), where dry-run defaults to true so that no local run pages "
+    "anyone: the alert was built and validated, and not sent. To send it, set dry-run: false."
+)
 DRY_RUN_TITLE = "incident.io alert: dry run"
 DRY_RUN_PING = "A heartbeat ping would be sent to {host}; nothing was sent: dry-run is true."
 HEARTBEAT_SENT = "incident.io accepted the heartbeat ping (HTTP {code})."
@@ -236,6 +261,11 @@ GITHUB_FIX_PERMISSION = (
     "Grant `actions: read` in the workflow's or job's `permissions:`: the default token of repositories "
     "and organisations created since February 2023 cannot read Actions, and a `permissions:` block "
     "without it takes it away."
+)
+GITHUB_FIX_UNDER_ACT = (
+    "Under act, github-token is empty unless act is given one (act -s GITHUB_TOKEN=...), and GitHub's API "
+    "has no record of a local run: on GitHub the alert gets this detail from the run itself, with "
+    "`actions: read` in `permissions:`."
 )
 GITHUB_FIX_NETWORK = "Check that the runner can reach GITHUB_API_URL (proxy, firewall)."
 GITHUB_FIX_NONE = "This usually passes by itself; nothing needs to change."

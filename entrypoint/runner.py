@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -38,11 +39,20 @@ class OutputFileError(Exception):
 
 
 class Runner:
-    """Owns every workflow command and file command the action uses."""
+    """Owns every workflow command and file command the action uses.
+
+    Each line reaches the runner whole: text and newline in one write, one writer at a time. The GitHub API
+    calls run on threads that log too, and the runner reads its log line by line: two lines written at the
+    same moment (`print` writes the text and the newline apart) would become one, which breaks both
+    commands, and a line written inside another thread's `::stop-commands::` block would go unread.
+    """
 
     def __init__(self, environ: Mapping[str, str], stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stdout
+        self._writing = threading.RLock()
         self.in_actions = environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
+        # nektos/act, which runs workflows on a developer's machine (it sets ACT=true in every step).
+        self.is_act = environ.get("ACT", "").strip().lower() == "true"
         self.debug_enabled = environ.get("RUNNER_DEBUG", "").strip() == "1"
         self._output_path = environ.get("GITHUB_OUTPUT", "").strip() or None
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "").strip() or None
@@ -59,7 +69,12 @@ class Runner:
         return text
 
     def _print(self, line: str) -> None:
-        print(self.redact(line), file=self._stream, flush=True)
+        self._write(self.redact(line))
+
+    def _write(self, line: str) -> None:
+        with self._writing:
+            self._stream.write(line + "\n")
+            self._stream.flush()
 
     def info(self, line: str) -> None:
         """Print a line the action itself wrote. Never pass text that came from outside."""
@@ -75,9 +90,10 @@ class Runner:
             self._print(text)
             return
         token = secrets.token_hex(16)
-        self._print(f"::stop-commands::{token}")
-        self._print(text)
-        self._print(f"::{token}::")
+        with self._writing:  # no other thread's line inside the block, where it would go unread
+            self._print(f"::stop-commands::{token}")
+            self._print(text)
+            self._print(f"::{token}::")
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -87,7 +103,7 @@ class Runner:
             return
         self._remember(secret)
         if self.in_actions:
-            print(f"::add-mask::{escape_data(secret)}", file=self._stream, flush=True)
+            self._write(f"::add-mask::{escape_data(secret)}")
 
     def _remember(self, secret: str) -> None:
         if secret and secret not in self._secrets:

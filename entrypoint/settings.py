@@ -414,6 +414,8 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     The required inputs are not checked here; see `missing_required`.
     """
     raw = raw_inputs(environ)
+    if dry_run_by_default(environ):
+        raw["dry_run"] = "true"
     problems = []
     if not environ.get("GITHUB_REPOSITORY", "").strip():
         # Outside a workflow run there is nothing to derive these from.
@@ -440,6 +442,14 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     if problems:
         raise InvalidSettings(in_input_order(problems), settings)
     return settings
+
+
+def dry_run_by_default(environ: Mapping[str, str]) -> bool:
+    """Under nektos/act (ACT=true), a local run of a workflow, often with the real secrets in a `.secrets`
+    file, dry-run defaults to true: a failing local run must not page on-call about the default branch.
+    `dry-run: false` sends."""
+    under_act = environ.get("ACT", "").strip().lower() == "true"
+    return under_act and "dry_run" not in raw_inputs(environ)
 
 
 def missing_required(

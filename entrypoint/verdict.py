@@ -32,7 +32,7 @@ from typing import Literal
 
 from entrypoint import messages
 from entrypoint.facts import Facts, OtherRun, Wanted
-from entrypoint.github_data import FAILED_CONCLUSIONS
+from entrypoint.github_data import FAILED_CONCLUSIONS, Job
 from entrypoint.settings import INPUTS_BY_FIELD, Problem, Settings
 from entrypoint.workflow_run import Watched, WorkflowRun
 
@@ -137,7 +137,7 @@ def what_the_run_says(settings: Settings, run: WorkflowRun | None, facts: Facts)
         return _from_watched(settings, run.watched)
     if settings.needs is not None:
         return _from_needs(settings, facts)
-    return _from_job_status(settings, facts)
+    return _from_job_status(settings, run, facts)
 
 
 def _from_watched(settings: Settings, watched: Watched) -> Verdict:
@@ -185,9 +185,12 @@ def failed_needed_jobs(settings: Settings) -> list[str]:
     return [job for job, result in (settings.needs or {}).items() if result in failed]
 
 
-def _from_job_status(settings: Settings, facts: Facts) -> Verdict:
+def _from_job_status(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
     status = settings.job_status
     if status == "success":
+        failed_leg = failed_unseparated_leg(run, facts, settings.on_cancelled == "fire")
+        if failed_leg is not None:
+            return Verdict(None, messages.LEG_FAILED.format(leg=failed_leg.name))
         return Verdict("resolved", "the job status is success")
     if status == "failure":
         return Verdict("firing", "the job status is failure")
@@ -201,6 +204,16 @@ def _from_job_status(settings: Settings, facts: Facts) -> Verdict:
     if status == "skipped":
         return Verdict(None, "The job was skipped; nothing is sent.")
     return Verdict("firing", "no job status was given")
+
+
+def failed_unseparated_leg(run: WorkflowRun | None, facts: Facts, cancelled_fails: bool) -> Job | None:
+    """Where this job is not found among the run's jobs, its key falls back to the job's id, which a called
+    workflow's legs (`unit (3.12) / test`, `unit (3.13) / test`) all share: a leg of it that failed in this
+    run, whose alert this green leg's resolve would close, or None."""
+    if run is None or not run.job or facts.jobs is None or facts.this_job is not None:
+        return None
+    legs = (job for job in facts.jobs if job.name.endswith(f" / {run.job}"))
+    return next((job for job in legs if job.failed(cancelled_fails=cancelled_fails)), None)
 
 
 def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: bool) -> Problem | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.act import act_unavailable_reason
 from tests.support.actions_runner import JOB_TOKEN, StepFiles
 from tests.support.container import IMAGE, build_image, docker_unavailable_reason
 from tests.support.github_api_stand_in import GitHubApiStandIn
@@ -52,10 +53,23 @@ def image() -> str:
 
     REQUIRE_CONTAINER_TESTS=1 (set by .ci/run) turns that skip into a failure.
     """
-    reason = docker_unavailable_reason()
-    if reason is not None:
-        if os.environ.get("REQUIRE_CONTAINER_TESTS") == "1":
-            pytest.fail(f"container tests are required but cannot run: {reason}")
-        pytest.skip(reason)
+    require("container tests", docker_unavailable_reason())
     build_image(IMAGE)
     return IMAGE
+
+
+@pytest.fixture(scope="session")
+def act_available() -> None:
+    """The real-runner tests (nektos/act) skip only where act or Docker cannot be had; with
+    REQUIRE_CONTAINER_TESTS=1 (.ci/run, the CI workflow) that skip is a failure."""
+    require("the real-runner tests", act_unavailable_reason())
+
+
+def require(what: str, reason: str | None) -> None:
+    """Skip where Docker (or act) cannot be had, with the reason; with REQUIRE_CONTAINER_TESTS=1 (.ci/run,
+    the CI workflow) fail instead: CI never passes by skipping them."""
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_CONTAINER_TESTS") == "1":
+        pytest.fail(f"{what} are required but cannot run: {reason}")
+    pytest.skip(reason)

@@ -358,6 +358,44 @@ def test_when_github_cannot_be_read_a_leg_falls_back_to_the_called_jobs_id(
     assert len(result.github_api_warnings()) == 1
 
 
+def test_without_a_check_run_id_a_leg_is_found_by_what_it_is_doing(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """act and older GitHub Enterprise Server give no check run id, and here no runner name matches: the
+    failing leg is the one in progress with a failed step, the green one the one in progress without."""
+    github.this_run(leg(LEG_312, 1001, step("pytest", "failure")), leg(LEG_313, 1002))
+
+    failed = steps.run(layouts.push(), "failure", check_run_id="")
+    passed = steps.run(layouts.push(), "success", check_run_id="")
+
+    assert failed.warnings_besides_github_api() == passed.warnings_besides_github_api() == []
+    assert failed.github_api_warnings() == passed.github_api_warnings() == []
+    keys = [body["deduplication_key"] for body in stand_in.bodies()]
+    assert keys == [f"github-actions:octo-org/octo-repo:ci.yml:{name}:main" for name in (LEG_312, LEG_313)]
+
+
+def test_a_leg_nothing_tells_apart_warns_and_never_resolves_another_legs_failure(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """Two green legs in progress, a third failed: this one shares the fallback key, so it warns, and its
+    success does not resolve (that key may hold the failed leg's alert). A control: with all legs green,
+    it resolves, still warning."""
+    failed_leg = job("unit (3.11) / test", "failure", [step("pytest", "failure")])
+    github.this_run(leg(LEG_312, 1001), leg(LEG_313, 1002), failed_leg)
+    held = steps.run(layouts.push(), "success", check_run_id="")
+    assert_skipped(held, stand_in, "could not be told apart from 'unit (3.11) / test'")
+    github.this_run(leg(LEG_312, 1001), leg(LEG_313, 1002), job("unit (3.11) / test", "success"))
+    control = steps.run(layouts.push(), "success", check_run_id="")
+
+    for result in (held, control):
+        (warning,) = result.github_api_warnings()
+        assert "none of them could be told to be this one (check-run-id is empty" in warning
+        assert "Leave check-run-id at its default" in warning
+    assert [(body["status"], body["deduplication_key"]) for body in stand_in.bodies()] == [
+        ("resolved", MAIN_KEY)
+    ]
+
+
 # -- 7. a watched run on a tag -------------------------------------------------------------------------------
 
 TAG_KEY = "github-actions-tag:octo-org/octo-repo:ci.yml"

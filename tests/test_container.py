@@ -15,7 +15,7 @@ import yaml
 from tests.conftest import SOURCE_ID, TOKEN
 from tests.support.actions_runner import JOB_TOKEN, ROOT, RUNTIME_TOKEN, StepFiles, default_github_env
 from tests.support.container import prepare, run_container_step
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, job
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, job, this_job
 from tests.support.incident_io_stand_in import IncidentIoStandIn, Reply
 from tests.support.schema import assert_valid_body
 
@@ -52,7 +52,8 @@ def test_failed_jobs_and_their_errors_come_from_the_github_api_url(
     with GitHubApiStandIn(token=JOB_TOKEN) as github:
         run_id = int(default_github_env()["GITHUB_RUN_ID"])
         lint = job("lint", "failure")
-        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[lint])
+        # GitHub lists the job the step runs in too (found by its check run id): it is no failed job.
+        github.add_run(FakeRun(run_id, None, status="in_progress"), jobs=[lint, this_job()])
         github.annotations[lint["id"]] = [annotation("F401 unused import", path="app.py", line=3)]
         result = run_container_step(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
 

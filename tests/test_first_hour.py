@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from entrypoint import messages
 from tests.conftest import SOURCE_ID, TOKEN
 from tests.support import layouts
 from tests.support.actions_runner import (
@@ -118,6 +119,40 @@ def test_a_dry_run_needs_no_secrets(steps: Steps, stand_in: IncidentIoStandIn) -
     (dry_run,) = result.annotations("notice")
     assert dry_run.data == "The alert was built and validated, and not sent: dry-run is true."
     assert dry_run.properties["title"] == "incident.io alert: dry run"  # not "dry run: Dry run:"
+
+
+def test_a_local_run_of_act_is_a_dry_run_unless_told_otherwise(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    """nektos/act (ACT=true) runs workflows locally, often with the real secrets: a failing local run of main
+    must not page anyone. `dry-run: false` sends. (tests/test_real_runner.py runs it under act itself.)"""
+    local = layouts.push("main", ACT="true")
+
+    dry = steps.run(local, "failure")
+    assert stand_in.received == []
+    assert (dry.returncode, dry.outputs["status"], dry.outputs["sent"]) == (0, "firing", "false")
+    (notice_,) = dry.annotations("notice")
+    assert notice_.data == dry.outputs["message"] == messages.DRY_RUN_UNDER_ACT
+    assert "set dry-run: false" in notice_.data
+
+    sent = steps.run(local, "failure", **{"dry-run": "false"})
+    assert sent.outputs["sent"] == "true"
+    assert len(stand_in.bodies()) == 1
+
+
+def test_under_act_the_github_token_advice_is_what_applies_there(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    """Under act `${{ github.token }}` is empty unless act is given one, and GitHub's API knows nothing of a
+    local run: "leave github-token at its default" would not help."""
+    local = steps.run(layouts.push("main", ACT="true"), "failure", **{"github-token": "", "dry-run": "false"})
+    on_github = steps.run(layouts.push("main"), "failure", **{"github-token": ""})
+
+    (under_act,) = local.github_api_warnings()
+    assert under_act.endswith(messages.GITHUB_FIX_UNDER_ACT)
+    assert "Leave github-token at its default" not in under_act
+    (there,) = on_github.github_api_warnings()
+    assert there.endswith(messages.GITHUB_FIX_UNAUTHORIZED)
 
 
 # -- 3. a placeholder token ----------------------------------------------------------------------------------

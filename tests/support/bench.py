@@ -13,6 +13,8 @@
   runner pulls it (FROM scratch: every layer), as built here and estimated for the official base (this
   machine's base is an unstripped stand-in), vs 1.0.0's base and layers; `docker run` of a dry run vs
   `docker run` of the bare base image;
+- with act too: the real-runner tier's whole time, and one act run of a workflow vs the same alert as a
+  process;
 - with a registry on 127.0.0.1:5000 too: a job's set-up cost, the no-cache build (what `image:
   Dockerfile` costs every job) vs pulling the released image by digest, and the bytes the pull fetches.
 """
@@ -32,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support.act import act_unavailable_reason
 from tests.support.actions_runner import (
     JOB_TOKEN,
     ROOT,
@@ -340,6 +343,40 @@ def wheel_bytes() -> int | None:
         return sum(path.stat().st_size for path in Path(tmp).iterdir())
 
 
+def bench_real_runner(plain_alert: float) -> None:
+    """The real-runner tier (tests/test_real_runner.py, nektos/act): how long it takes in all, and each act
+    run (a whole workflow: job container, image build from cache, the step, a later step) against the
+    same alert as a bare process."""
+    reason = act_unavailable_reason()
+    if reason is not None:
+        print(f"real-runner figures skipped: {reason}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        timings = Path(tmp) / "act-timings"
+        env = {**os.environ, "ACT_TIMINGS": str(timings)}
+        started = time.perf_counter()
+        tier = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_real_runner.py"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        runs = [float(line) for line in timings.read_text().split()] if timings.exists() else []
+    outcome = tier.stdout.strip().splitlines()[-1] if tier.stdout.strip() else f"exit {tier.returncode}"
+    row(
+        "real-runner tier (act), whole",
+        f"{seconds:.0f} s",
+        f"{len(runs)} act runs, {sum(runs):.0f} s in act",
+        outcome,
+    )
+    if runs:
+        row(
+            "one act run of a workflow (median)",
+            f"{statistics.median(runs):.1f} s",
+            f"the step as a process: {plain_alert * 1000:.0f} ms",
+            f"fastest {min(runs):.1f} s, slowest {max(runs):.1f} s",
+        )
+
+
 def main() -> None:
     print(f"{'figure':<44} {'value':>12}   {'baseline (same run)':<34} note")
     with (
@@ -349,6 +386,7 @@ def main() -> None:
         plain_alert = bench_process(stand_in, Path(tmp))
         bench_github_api(stand_in, Path(tmp), plain_alert)
         bench_errors(stand_in, Path(tmp), plain_alert)
+    bench_real_runner(plain_alert)
     with tempfile.TemporaryDirectory() as tmp:
         burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)
     row(
