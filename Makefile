@@ -11,7 +11,7 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check 
 WORKFLOWS := $(wildcard .github/workflows/*.yml examples/*.yml)
 ISSUE_FORMS := $(filter-out %/config.yml,$(wildcard .github/ISSUE_TEMPLATE/*.yml))
 
-.PHONY: demo test lint typecheck pytest bench release-rehearsal clean
+.PHONY: demo test lint typecheck pytest bench month release-rehearsal clean
 
 $(VENV)/bin/python:
 	@echo "Creating a virtual environment in $(VENV) with $$($(PYTHON) --version) ..."
@@ -52,6 +52,13 @@ pytest: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tests.support.bench
+
+# A month of a busy repository (tests/support/simulation.py): seeded histories of every layout, the action
+# run as a process at each of its steps against a model of GitHub; prints how many events were wrong.
+HISTORIES ?= 600
+SEED ?= 2026
+month: $(INSTALLED)
+	$(BIN)/python -m tests.support.simulation $(HISTORIES) $(SEED)
 
 # The release script against a registry on 127.0.0.1:$(REGISTRY_PORT), which
 # ../shared/container/local-registry.sh starts on these machines (elsewhere:

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from entrypoint import messages
 from entrypoint.failures import FailedJob, error_messages
-from entrypoint.github_data import GitHubUnavailable, Job, PastRun, settled
+from entrypoint.github_data import GitHubUnavailable, Job, Outcome, PastRun, Unit, judge, settled
 from entrypoint.settings import Settings
 from entrypoint.workflow_run import WorkflowRun, as_tag_run, origin_of_actions_run
 
@@ -36,6 +36,9 @@ Debug = Callable[[str], None]
 HISTORY_PAGE = 50
 # Newer runs looked at before a decision: a few at most run at once.
 MAX_NEWER_RUNS = 10
+# Attempts gone back, for a run being re-run: to its latest attempt that decided.
+MAX_ATTEMPTS_BACK = 3
+WHOLE_RUN = Unit()
 # The error messages read: of the first few completed failed jobs.
 MAX_JOBS_WITH_ERRORS = 5
 # Events whose runs are always on a branch: their head branch is never a tag.
@@ -71,17 +74,27 @@ class Wanted:
     """What the verdict will ask of GitHub's API for this run (verdict.wanted decides)."""
 
     jobs: bool = False  # the jobs of the run's attempt
-    other_runs: bool = False  # the workflow's other runs with the same origin
-    their_jobs: bool = False  # and, for each, its jobs: to judge it by how this job ended in it
+    other_runs: bool = False  # the workflow's other runs with the same origin, each with its jobs
     earlier: int = 0  # how many earlier runs the failures-before-alert streak may look through
 
 
 @dataclass(frozen=True)
 class OtherRun:
-    """Another run of the same workflow and origin, and its latest attempt's jobs where a job is compared."""
+    """Another run of the same workflow and origin, with the jobs of the attempts read, newest first: its
+    latest attempt, and before it each attempt whose successor had not decided (a re-run still going, or
+    cancelled with nothing failed). `unread`: GitHub could not give the jobs that would decide it."""
 
     run: PastRun
-    jobs: tuple[Job, ...] = ()
+    attempts: tuple[tuple[Job, ...], ...] = ()
+    unread: bool = False
+
+    def outcome(self, unit: Unit, *, cancelled_fails: bool) -> Outcome | Literal["unknown"]:
+        """How it went for the unit: by its latest attempt that decided; "unknown" where the jobs that
+        would tell could not be read."""
+        for jobs in self.attempts:
+            if (result := judge(jobs, unit, cancelled_fails=cancelled_fails)) is not None:
+                return result
+        return "unknown" if self.unread else None
 
 
 @dataclass(frozen=True)
@@ -90,16 +103,28 @@ class Facts:
 
     jobs: tuple[Job, ...] | None = None  # the jobs of the run's attempt
     this_job: Job | None = None  # the job running this step, among them (not for a watched run)
-    compared_job: str | None = None  # the job whose other runs count (its name in the API); None: the run
+    unit: Unit = WHOLE_RUN  # what runs are judged by: this job, a notify job's needed jobs, the watched run
     newer: tuple[OtherRun, ...] | None = None  # higher run numbers, newest first
     earlier: tuple[OtherRun, ...] | None = None  # lower run numbers, newest first
     unavailable: GitHubUnavailable | None = None  # why something could not be read
     api_url: str | None = None  # whose API it was (None: there was no token)
 
 
+def unit_of(settings: Settings, run: WorkflowRun, this_job: Job | None) -> Unit:
+    """What this run and the others are judged by: the watched run; a notify job's needed jobs (itself
+    left out); this job, by its name in GitHub's API; the whole run where this job cannot be found."""
+    if run.watched is not None:
+        return WHOLE_RUN
+    if settings.needs is not None:
+        own = {name for name in (run.job, this_job.name if this_job else None) if name}
+        return Unit(needs=tuple(settings.needs), besides=frozenset(own))
+    return Unit(job=this_job.name) if this_job is not None else WHOLE_RUN
+
+
 def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: GitHub) -> Facts:
     """Read what is wanted: this attempt's jobs and the workflow's runs side by side, then the jobs of the
-    runs that matter, side by side too. At most two round trips (three without a workflow file)."""
+    runs that matter, side by side too (and, for a run being re-run, the attempt before). At most three
+    round trips as a rule (one more without a workflow file, and one for each attempt gone back)."""
     if run is None or run.run_id is None or wanted == Wanted():
         return Facts()
     api = github.api
@@ -134,8 +159,8 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
             matrix=settings.matrix,
             job_status=settings.job_status,
         )
-    compared = this_job.name if this_job is not None and wanted.their_jobs else None
-    facts = Facts(jobs, this_job, compared, unavailable=unavailable, api_url=api.base_url)
+    unit = unit_of(settings, run, this_job)
+    facts = Facts(jobs, this_job, unit, unavailable=unavailable, api_url=api.base_url)
     if not isinstance(runs_answer, list) or run.run_number is None:
         return facts
     ordered = sorted(
@@ -143,17 +168,50 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
     )
     newer = [past for past in ordered if (past.run_number or 0) > run.run_number][:MAX_NEWER_RUNS]
     earlier = [past for past in ordered if (past.run_number or 0) < run.run_number][: wanted.earlier]
-    jobs_by_run: dict[int, list[Job]] = {}
-    if compared is not None and (newer or earlier):  # both reads above succeeded
+    cancelled_fails = settings.on_cancelled == "fire"
+    read, problem = read_other_runs(api, run.repository, newer + earlier, unit, cancelled_fails)
+    return dataclasses.replace(
+        facts,
+        newer=tuple(read[past.run_id] for past in newer),
+        earlier=tuple(read[past.run_id] for past in earlier),
+        unavailable=facts.unavailable or problem,
+    )
+
+
+def read_other_runs(
+    api: GitHubApi, repository: str, runs: list[PastRun], unit: Unit, cancelled_fails: bool
+) -> tuple[dict[int, OtherRun], GitHubUnavailable | None]:
+    """Each run's latest attempt's jobs, side by side; then, for each run whose latest attempt has not
+    decided and that has an attempt before it, that attempt's jobs, and so on, a few attempts at most: a
+    re-run never erases a failure nor a pass before it has shown another. What was read before GitHub
+    failed to answer is kept; the runs it left undecided are `unread`."""
+    read = {past.run_id: OtherRun(past, unread=True) for past in runs}
+    if not runs:
+        return read, None
+    try:
+        latest = api.jobs_of_runs(repository, [past.run_id for past in runs])
+    except GitHubUnavailable as exc:
+        return read, exc
+    read = {past.run_id: OtherRun(past, (tuple(latest.get(past.run_id, ())),)) for past in runs}
+    for back in range(1, MAX_ATTEMPTS_BACK + 1):
+        wanted = [
+            (past.run_id, attempt)
+            for past in runs
+            if (attempt := (past.run_attempt or 1) - back) >= 1
+            and read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails) is None
+        ]
+        if not wanted:
+            break
         try:
-            jobs_by_run = api.jobs_of_runs(run.repository, [past.run_id for past in newer + earlier])
+            attempts = api.jobs_of_attempts(repository, wanted)
         except GitHubUnavailable as exc:
-            return dataclasses.replace(facts, unavailable=exc)
-
-    def with_jobs(runs: list[PastRun]) -> tuple[OtherRun, ...]:
-        return tuple(OtherRun(past, tuple(jobs_by_run.get(past.run_id, ()))) for past in runs)
-
-    return dataclasses.replace(facts, newer=with_jobs(newer), earlier=with_jobs(earlier))
+            for run_id, _attempt in wanted:
+                read[run_id] = dataclasses.replace(read[run_id], unread=True)
+            return read, exc
+        for run_id, attempt in wanted:
+            before = (*read[run_id].attempts, tuple(attempts[run_id, attempt]))
+            read[run_id] = dataclasses.replace(read[run_id], attempts=before)
+    return read, None
 
 
 def runs_like(api: GitHubApi, run: WorkflowRun, run_id: int) -> list[PastRun]:

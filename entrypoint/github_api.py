@@ -32,6 +32,7 @@ PER_PAGE = 100
 PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
 T = TypeVar("T")
+K = TypeVar("K")
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -61,6 +62,12 @@ class GitHubApi:
         """The jobs of each run's latest attempt, fetched side by side: one round trip, not one per run."""
         return self._side_by_side(run_ids, lambda run_id: self.jobs_of_attempt(repository, run_id, None))
 
+    def jobs_of_attempts(
+        self, repository: str, attempts: list[tuple[int, int]]
+    ) -> dict[tuple[int, int], list[Job]]:
+        """The jobs of given attempts of runs (`(run id, attempt)`), side by side."""
+        return self._side_by_side(attempts, lambda key: self.jobs_of_attempt(repository, key[0], key[1]))
+
     def annotations_of_jobs(self, repository: str, job_ids: list[int]) -> dict[int, list[Annotation]]:
         """Each job's check run annotations (its errors and warnings), fetched side by side.
 
@@ -73,7 +80,7 @@ class GitHubApi:
         items = self._pages(path, {"per_page": PER_PAGE}, None)
         return [_annotation(item) for item in items if isinstance(item, dict)]
 
-    def _side_by_side(self, keys: list[int], fetch: Callable[[int], T]) -> dict[int, T]:
+    def _side_by_side(self, keys: list[K], fetch: Callable[[K], T]) -> dict[K, T]:
         if not keys:
             return {}
         if len(keys) == 1:

@@ -6,14 +6,17 @@ Also the one definition of what counts as a failed job, used wherever jobs are j
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 # The conclusions of a job or run that count as failed, everywhere in the action.
 FAILED_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
+# Conclusions of a job that passed, or that neither passed nor failed but hide nothing.
+PASSING_CONCLUSIONS = frozenset({"success", "skipped", "neutral"})
 T = TypeVar("T")
+Outcome = Literal["failed", "passed"] | None  # what a run says about the compared unit; None: undecided
 
 
 class GitHubUnavailable(Exception):
@@ -108,3 +111,100 @@ class PastRun:
     def order(self) -> tuple[int, int]:
         """Newer runs sort higher: by run number (a re-run keeps it), then attempt."""
         return (self.run_number or 0, self.run_attempt or 0)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a run is judged by, the same in this run and in every other run of the workflow:
+    - `job`: one job, by its name in GitHub's API (the job running this step);
+    - `needs`: the jobs a notify job needs (by id), and behind a skipped or cancelled one the run's other
+      jobs (`needs` lists direct dependencies only); `besides` names the notify job itself;
+    - neither: the whole run (a watcher's watched workflow).
+    """
+
+    job: str | None = None
+    needs: tuple[str, ...] | None = None
+    besides: frozenset[str] = frozenset()
+
+    @property
+    def is_job(self) -> bool:
+        return self.job is not None
+
+
+def judge(jobs: Iterable[Job], unit: Unit, *, cancelled_fails: bool) -> Outcome:
+    """What a run's jobs (of one attempt) say about the unit: failed, passed, or undecided (None).
+
+    Only jobs that have ended count: a job failed when it concluded failed, or was cancelled after a step
+    failed (a timeout after a failure), or, with on-cancelled: fire, was cancelled at all. A cancel with
+    nothing failed, a job still running, skipped or absent decides nothing."""
+    jobs = tuple(jobs)
+    if unit.job is not None:
+        mine = [job for job in jobs if job.name == unit.job and job.completed]
+        if any(job.failed(cancelled_fails=cancelled_fails) for job in mine):
+            return "failed"
+        return "passed" if any(job.conclusion == "success" for job in mine) else None
+    others = [job for job in jobs if job.name not in unit.besides]
+    if unit.needs:
+        found = {needed: needed_result(others, needed) for needed in unit.needs}
+        results = {needed: result for needed, result in found.items() if result is not None}
+        if len(results) == len(found):  # each needed job found by its name: the needs rule
+            outcome = needs_outcome(results, others, cancelled_fails=cancelled_fails)
+            return None if outcome == "unknown" else outcome
+    return whole_run_outcome(others, cancelled_fails=cancelled_fails)
+
+
+def whole_run_outcome(jobs: Iterable[Job], *, cancelled_fails: bool) -> Outcome:
+    """A whole run: failed once a job of it ended failed; passed once every job ended and passed (or was
+    skipped), none cancelled; else undecided."""
+    jobs = tuple(jobs)
+    if any(job.completed and job.failed(cancelled_fails=cancelled_fails) for job in jobs):
+        return "failed"
+    if not jobs or not all(job.completed for job in jobs):
+        return None
+    if all(job.conclusion in PASSING_CONCLUSIONS for job in jobs) and any(
+        job.conclusion == "success" for job in jobs
+    ):
+        return "passed"
+    return None
+
+
+def needed_result(jobs: Iterable[Job], job_id: str) -> str | None:
+    """A needed job's result as `needs.<id>.result` gives it, from the run's jobs, found by the names GitHub
+    gives a job (`build`, a matrix's `test (3.12)`, a called workflow's `unit / test`): `running` while a
+    leg of it has not ended; None where no job has such a name (a `name:` of its own)."""
+    legs = [job for job in jobs if job.name == job_id or job.name.startswith((f"{job_id} (", f"{job_id} / "))]
+    if not legs:
+        return None
+    if not all(job.completed for job in legs):
+        return "running"
+    conclusions = {job.conclusion for job in legs}
+    if conclusions & FAILED_CONCLUSIONS:
+        return "failure"
+    if "cancelled" in conclusions:
+        return "cancelled"
+    return "skipped" if conclusions == {"skipped"} else "success"
+
+
+def needs_outcome(
+    results: Mapping[str, str], others: Iterable[Job] | None, *, cancelled_fails: bool
+) -> Outcome | Literal["unknown"]:
+    """The needs rule: a needed job failed → failed; behind a skipped or cancelled one, a job of the run
+    that ended failed → failed; a needed job not ended → undecided; all succeeded → passed; else, what the
+    run's other jobs say: a cancel → undecided, nothing → passed. `others` None: GitHub's API could not
+    list them, and where they decide, the answer is "unknown"."""
+    failed = {"failure", "cancelled"} if cancelled_fails else {"failure"}
+    if set(results.values()) & failed:
+        return "failed"
+    hidden = {"skipped", "cancelled"} & set(results.values())
+    ended = [job for job in others or () if job.completed]
+    if hidden and any(job.failed(cancelled_fails=cancelled_fails) for job in ended):
+        return "failed"
+    if "running" in results.values():
+        return None
+    if not hidden:
+        return "passed"
+    if others is None:
+        return "unknown"
+    if "cancelled" in results.values() or any(job.conclusion == "cancelled" for job in ended):
+        return None
+    return "passed"

@@ -108,6 +108,11 @@ NEWER_RUN_PASSED = (
     "A newer run of {subject} passed (run #{number}: {url}), so this older run's failure says nothing about "
     "the branch now, and nothing is sent."
 )
+NEWER_RUN_UNREAD = (
+    "A newer run of {subject} (run #{number}: {url}) could not be judged, as GitHub's API did not give its "
+    "jobs, and it may have failed, so this run's success does not resolve the alert and nothing is sent: an "
+    "alert is never resolved on a guess."
+)
 NEEDS_UNKNOWN = (
     "Not every needed job succeeded ({needs}), which can hide a failed job upstream (needs lists direct "
     "dependencies only), and GitHub's API could not tell whether a job of this run failed, so nothing is "
@@ -128,6 +133,14 @@ GITHUB_MISSING_NEWER_PASSED = (
 GITHUB_MISSING_RUN_JOBS = (
     "whether a job of this run failed behind a skipped or cancelled needed job could not be checked, so "
     "nothing is sent"
+)
+GITHUB_MISSING_NEWER_UNREAD = (
+    "the jobs of the newer run #{number} of {subject} could not be read, so this run's success resolves "
+    "nothing"
+)
+GITHUB_MISSING_WATCHED_STEPS = (
+    "whether a job of the watched run failed before it was cancelled could not be checked, so the cancel "
+    "is taken as on-cancelled says"
 )
 GITHUB_MISSING_STEPS = (
     "whether a step failed before the job was cancelled could not be checked, so the cancel is taken as "

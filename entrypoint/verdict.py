@@ -2,26 +2,30 @@
 
 In the order they apply (the README's "How the status is decided" is this, in words):
 1. `status: firing` or `resolved`: as given; nothing below applies.
-2. What the run says:
-   - a watched run: success resolves; failure, timed_out, startup_failure fire; cancelled fires with
-     on-cancelled: fire; anything else, or a run still going, sends nothing;
-   - a notify job (`needs`): a needed job failed → fire; all succeeded → resolve; a needed job skipped or
-     cancelled may hide a failure upstream (`needs` lists direct dependencies only), so the run's jobs
-     decide: any finished job failed → fire; none → resolve, or nothing where a needed job was cancelled;
-     GitHub cannot tell → nothing, with a warning (never a resolve on a guess);
+2. What this run says about the compared unit:
+   - a watched run: success resolves; failure, timed_out, startup_failure fire; cancelled fires where a job
+     of it failed before the cancel (its jobs, from GitHub's API), or with on-cancelled: fire; anything
+     else, or a run still going, sends nothing;
+   - a notify job (`needs`): the needs rule (github_data.needs_outcome): a needed job failed → fire; all
+     succeeded → resolve; behind a skipped or cancelled needed job the run's jobs decide: one failed →
+     fire; none → resolve, or nothing where one was cancelled; GitHub cannot tell → nothing, with a warning;
    - the job's own status: success resolves, failure fires; cancelled fires where a step had failed (the
      runner reports a failed job that then hit its timeout, or was cancelled by `concurrency`, as
      cancelled), else follows on-cancelled; skipped sends nothing.
-3. Newer runs of the same workflow and origin (higher run numbers, still running or not), judged by how
-   the compared job ended in each, newest first: the newest decided one wins. If it failed, a success does
-   not resolve; if it passed, a failure does not fire. Each sends nothing, with a notice naming that run.
-4. failures-before-alert: a failure fires only as the N-th failure in a row.
+3. Newer runs of the same workflow and origin (higher run numbers, still running or not), each judged by
+   the same rule from its jobs (github_data.judge), by its latest attempt that decided: the newest decided
+   one wins. If it failed, a success does not resolve; if it passed, a failure does not fire. Each sends
+   nothing, with a notice naming that run. A newer run whose jobs GitHub could not give blocks a resolve
+   (never a resolve on a guess) and lets a failure fire, with a warning.
+4. failures-before-alert: a failure fires only once N runs in a row have failed, this one among them (the
+   newer runs that failed since it count, as the earlier ones do), every run judged alike.
 Steps 3 and 4 apply to `status: auto` runs of GitHub Actions on a branch, a fork or a merge queue: not to
-tags, checks or deployments. Where GitHub cannot tell, a failure fires and a success resolves, with a warning.
+tags, checks or deployments. Where GitHub cannot answer at all, a failure fires and a success resolves,
+with a warning.
 
-A run is judged by the compared job (this job, found by its id; else the whole run, as for a watcher or a
-notify job): failed (cancelled too with on-cancelled: fire), passed, or undecided (still running, skipped,
-cancelled, absent), which is passed over.
+The unit (facts.unit_of): this job, by its name in GitHub's API; a notify job's needed jobs (and what is
+behind them); the watched run. In every run it is failed, passed, or undecided (still running, skipped,
+cancelled with nothing failed, absent), which is passed over.
 """
 
 from __future__ import annotations
@@ -32,12 +36,18 @@ from typing import Literal
 
 from entrypoint import messages
 from entrypoint.facts import Facts, OtherRun, Wanted
-from entrypoint.github_data import FAILED_CONCLUSIONS, Job
+from entrypoint.github_data import (
+    FAILED_CONCLUSIONS,
+    Job,
+    Outcome,
+    Unit,
+    needs_outcome,
+    whole_run_outcome,
+)
 from entrypoint.settings import INPUTS_BY_FIELD, Problem, Settings
 from entrypoint.workflow_run import Watched, WorkflowRun
 
 AlertStatus = Literal["firing", "resolved"]
-RunOutcome = Literal["failed", "passed"] | None  # None: undecided
 
 WATCHED_FIRING = FAILED_CONCLUSIONS  # a watched run fires on what counts as failed everywhere
 DEPLOYMENT_FIRING = frozenset({"failure", "error"})
@@ -63,7 +73,9 @@ def wanted(settings: Settings, run: WorkflowRun | None) -> Wanted:
     if run is None or run.run_id is None or (run.watched is not None and run.watched.kind != "workflow_run"):
         return Wanted()  # outside Actions, check suites, deployments: there are no jobs to read
     if settings.status == "auto":  # where the run alone says nothing is sent, GitHub cannot change that
-        if run.watched is not None and _from_watched(settings, run.watched).status is None:
+        watched = run.watched
+        cancelled = watched is not None and watched.conclusion == "cancelled"  # its jobs may say it failed
+        if watched is not None and not cancelled and _from_watched(settings, watched, Facts()).status is None:
             return Wanted()
         if run.watched is None and settings.needs is None and settings.job_status == "skipped":
             return Wanted()
@@ -73,9 +85,8 @@ def wanted(settings: Settings, run: WorkflowRun | None) -> Wanted:
     if streak and what_the_run_says(settings, run, Facts()).status == "resolved":
         streak = False
     return Wanted(
-        jobs=True,  # this job (its steps, its name), the run's failed jobs
+        jobs=True,  # this job (its steps, its name), the run's failed jobs, what the needs rule looks behind
         other_runs=history,
-        their_jobs=history and compares_a_job(settings, run),
         earlier=settings.failures_before_alert - 1 + MAX_PASSED_OVER if streak else 0,
     )
 
@@ -91,11 +102,6 @@ def compared_with_other_runs(settings: Settings, run: WorkflowRun) -> bool:
     )
 
 
-def compares_a_job(settings: Settings, run: WorkflowRun) -> bool:
-    """A step in the job compares that job; a watcher, or a notify job (`needs`), the whole run."""
-    return run.watched is None and settings.needs is None
-
-
 def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
     """The alert's status and why, or why nothing is sent (status None)."""
     if settings.status != "auto":
@@ -103,30 +109,38 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
     said = what_the_run_says(settings, run, facts)
     if said.status is None or run is None or not compared_with_other_runs(settings, run):
         return said
-    subject = _subject(run, facts.compared_job)
+    subject = _subject(run, facts.unit)
     cancelled_fails = settings.on_cancelled == "fire"
     if facts.newer is None:
         resolving = said.status == "resolved"
         missing = messages.GITHUB_MISSING_NEWER if resolving else messages.GITHUB_MISSING_NEWER_PASSED
         said = said.lacking(missing.format(subject=subject))
-    elif newest := newest_decided(facts.newer, facts.compared_job, cancelled_fails):
+    elif newest := newest_decided(facts.newer, facts.unit, cancelled_fails):
         other, result = newest
         named = {"subject": subject, "number": other.run.run_number, "url": other.run.url or "its page"}
-        if said.status == "resolved" and result == "failed":
+        if result == "unknown" and said.status == "resolved":
+            held = Verdict(None, messages.NEWER_RUN_UNREAD.format(**named))
+            return held.lacking(messages.GITHUB_MISSING_NEWER_UNREAD.format(**named))
+        if result == "unknown":
+            said = said.lacking(messages.GITHUB_MISSING_NEWER_PASSED.format(subject=subject))
+        elif said.status == "resolved" and result == "failed":
             return Verdict(None, messages.NEWER_RUN_FAILED.format(**named))
-        if said.status == "firing" and result == "passed":
+        elif said.status == "firing" and result == "passed":
             return Verdict(None, messages.NEWER_RUN_PASSED.format(**named))
     needed = settings.failures_before_alert
     if said.status != "firing" or needed == 1:
         return said
-    if facts.earlier is None:
+    if facts.earlier is None or facts.newer is None:
         return said.lacking(messages.GITHUB_MISSING_HISTORY.format(needed=needed))
-    consecutive = consecutive_failures(facts.earlier, facts.compared_job, cancelled_fails, needed)
-    if consecutive < needed:
-        return Verdict(
-            None, messages.HELD_BACK.format(consecutive=consecutive, needed=needed, subject=subject)
-        )
-    return dataclasses.replace(said, consecutive=consecutive)
+    streak = failures_in_a_row(facts.newer, facts.earlier, facts.unit, cancelled_fails, needed)
+    if streak is None:  # a run of the streak could not be read: a real failure is not missed
+        return said.lacking(messages.GITHUB_MISSING_HISTORY.format(needed=needed))
+    if isinstance(streak, OtherRun):  # a newer run passed after this one: the streak is not this run's
+        named = {"subject": subject, "number": streak.run.run_number, "url": streak.run.url or "its page"}
+        return Verdict(None, messages.NEWER_RUN_PASSED.format(**named))
+    if streak < needed:
+        return Verdict(None, messages.HELD_BACK.format(consecutive=streak, needed=needed, subject=subject))
+    return dataclasses.replace(said, consecutive=streak)
 
 
 # -- 2. what the run says --------------------------------------------------------------------------------
@@ -134,13 +148,13 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
 
 def what_the_run_says(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
     if run is not None and run.watched is not None:
-        return _from_watched(settings, run.watched)
+        return _from_watched(settings, run.watched, facts)
     if settings.needs is not None:
         return _from_needs(settings, facts)
     return _from_job_status(settings, run, facts)
 
 
-def _from_watched(settings: Settings, watched: Watched) -> Verdict:
+def _from_watched(settings: Settings, watched: Watched, facts: Facts) -> Verdict:
     what = f"the watched {watched.kind.replace('_', ' ')}"
     if not watched.completed:
         state = watched.conclusion or "no conclusion yet"
@@ -151,14 +165,23 @@ def _from_watched(settings: Settings, watched: Watched) -> Verdict:
     firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
     if conclusion in firing:
         return Verdict("firing", f"{what} ended {conclusion}")
-    if conclusion == "cancelled" and settings.on_cancelled == "fire":
+    cancelled_fails = settings.on_cancelled == "fire"
+    jobs = facts.jobs if conclusion == "cancelled" and watched.kind == "workflow_run" else None
+    # A timeout after a failure: GitHub concludes the run cancelled, and its jobs say it failed.
+    if jobs is not None and whole_run_outcome(jobs, cancelled_fails=cancelled_fails) == "failed":
+        return Verdict("firing", f"a job of {what} failed, then the run was cancelled")
+    if conclusion == "cancelled" and cancelled_fails:
         return Verdict("firing", f"{what} was cancelled and on-cancelled is fire")
     neither = "which neither fires nor resolves an alert; nothing is sent"
-    return Verdict(None, f"{what.capitalize()} ended {conclusion}, {neither}.")
+    skipped = Verdict(None, f"{what.capitalize()} ended {conclusion}, {neither}.")
+    if conclusion == "cancelled" and watched.kind == "workflow_run" and facts.jobs is None:
+        return skipped.lacking(messages.GITHUB_MISSING_WATCHED_STEPS)
+    return skipped
 
 
 def _from_needs(settings: Settings, facts: Facts) -> Verdict:
-    """A notify job's alert is about the jobs it needs, not about itself (it succeeds either way)."""
+    """A notify job's alert is about the jobs it needs, not about itself (it succeeds either way): the
+    needs rule, as other runs are judged by it too."""
     needs = settings.needs or {}
     failed = failed_needed_jobs(settings)
     if failed:
@@ -167,16 +190,16 @@ def _from_needs(settings: Settings, facts: Facts) -> Verdict:
     if not hidden:
         return Verdict("resolved", "the needed jobs succeeded")
     listed = ", ".join(f"{job} {result}" for job, result in hidden.items())
-    if facts.jobs is None:
+    others = None if facts.jobs is None else [job for job in facts.jobs if job != facts.this_job]
+    outcome = needs_outcome(needs, others, cancelled_fails=settings.on_cancelled == "fire")
+    if outcome == "failed":
+        return Verdict("firing", f"a job of this run failed, and the needed jobs were {listed}")
+    if outcome == "passed":
+        return Verdict("resolved", f"no job of this run failed (needed jobs: {listed})")
+    if outcome == "unknown":
         unknown = Verdict(None, messages.NEEDS_UNKNOWN.format(needs=listed))
         return unknown.lacking(messages.GITHUB_MISSING_RUN_JOBS)
-    cancelled_fails = settings.on_cancelled == "fire"
-    others = [job for job in facts.jobs if job.completed and job != facts.this_job]
-    if any(job.failed(cancelled_fails=cancelled_fails) for job in others):
-        return Verdict("firing", f"a job of this run failed, and the needed jobs were {listed}")
-    if "cancelled" in hidden.values():
-        return Verdict(None, messages.NEEDS_CANCELLED.format(needs=listed))
-    return Verdict("resolved", f"no job of this run failed (needed jobs: {listed})")
+    return Verdict(None, messages.NEEDS_CANCELLED.format(needs=listed))
 
 
 def failed_needed_jobs(settings: Settings) -> list[str]:
@@ -228,49 +251,47 @@ def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: 
 # -- 3 and 4. other runs -------------------------------------------------------------------------------
 
 
-def outcome(other: OtherRun, job_name: str | None, cancelled_fails: bool) -> RunOutcome:
-    """How a run went for the compared job (or, with no job, the whole run); None while undecided."""
-    if job_name is None:
-        past = other.run
-        if past.status != "completed":
-            return None
-        if past.conclusion in FAILED_CONCLUSIONS or (past.conclusion == "cancelled" and cancelled_fails):
-            return "failed"
-        return "passed" if past.conclusion == "success" else None
-    finished = [job for job in other.jobs if job.name == job_name and job.completed]
-    if any(job.failed(cancelled_fails=cancelled_fails) for job in finished):
-        return "failed"
-    return "passed" if any(job.conclusion == "success" for job in finished) else None
-
-
 def newest_decided(
-    newer: tuple[OtherRun, ...], job_name: str | None, cancelled_fails: bool
-) -> tuple[OtherRun, RunOutcome] | None:
-    """The newest of the newer runs (already newest first) in which the compared job ended, and how."""
+    newer: tuple[OtherRun, ...], unit: Unit, cancelled_fails: bool
+) -> tuple[OtherRun, Outcome | Literal["unknown"]] | None:
+    """The newest of the newer runs (already newest first) that decided for the unit, and how; or the
+    newest one that could not be read, before any that decided: it may have decided either way."""
     for other in newer:
-        if (result := outcome(other, job_name, cancelled_fails)) is not None:
+        if (result := other.outcome(unit, cancelled_fails=cancelled_fails)) is not None:
             return other, result
     return None
 
 
-def consecutive_failures(
-    earlier: tuple[OtherRun, ...], job_name: str | None, cancelled_fails: bool, needed: int
-) -> int:
-    """Failed runs in a row, this one included, counted up to `needed`. A success ends the streak;
-    undecided runs are passed over."""
+def failures_in_a_row(
+    newer: tuple[OtherRun, ...], earlier: tuple[OtherRun, ...], unit: Unit, cancelled_fails: bool, needed: int
+) -> int | OtherRun | None:
+    """How many runs in a row failed, this one among them, counted up to `needed`: the newer runs that
+    failed since it (a slow run that ends last still counts the failures after it), this run, and the
+    earlier ones before a success; undecided runs are passed over. A newer run that passed since this one
+    (the run itself is given back): this failure is no longer the branch's. None: a run of the streak
+    could not be read."""
     consecutive = 1
+    for other in reversed(newer):  # the closest to this run first
+        result = other.outcome(unit, cancelled_fails=cancelled_fails)
+        if result == "unknown":
+            return None
+        if result == "passed":
+            return other
+        consecutive += result == "failed"
     for other in earlier:
         if consecutive >= needed:
             break
-        result = outcome(other, job_name, cancelled_fails)
+        result = other.outcome(unit, cancelled_fails=cancelled_fails)
+        if result == "unknown":
+            return None
         if result == "failed":
             consecutive += 1
         elif result == "passed":
             break
-    return consecutive
+    return min(consecutive, needed)
 
 
-def _subject(run: WorkflowRun, job_name: str | None) -> str:
-    """Whose runs were compared: `CI / test on main`."""
-    name = f"{run.workflow} / {job_name}" if job_name else run.workflow
+def _subject(run: WorkflowRun, unit: Unit) -> str:
+    """Whose runs were compared: `CI / test on main`, or `CI on main` for a watcher or a notify job."""
+    name = f"{run.workflow} / {unit.job}" if unit.job else run.workflow
     return f"{name} {run.origin.where}".strip()

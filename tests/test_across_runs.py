@@ -503,6 +503,91 @@ def test_runs_are_ordered_by_their_number_not_by_githubs_list(
     assert statuses(stand_in) == ["resolved"]
 
 
+# -- 10. one rule judges every run: this one, newer ones, earlier ones -------------------------------------
+
+
+def failed_then_cancelled(name: str = "test") -> dict[str, Any]:
+    """A job whose step failed, then hit its timeout: GitHub concludes it, and its run, cancelled."""
+    return job(name, "cancelled", [step("Run pytest", "failure"), step("Clean up", "cancelled")])
+
+
+def test_a_notify_job_does_not_resolve_over_a_newer_run_that_failed_then_was_cancelled(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """#18's test failed, then its timeout cancelled it: the run concluded `cancelled`, and #18's notify job
+    fired. The slower #17, all green, must not resolve that page: #18 is judged by its jobs, as #17 is."""
+    github.this_run(job("build", "success"), job("test", "success"), notify_running())
+    newer = github.newer_run(
+        job("build", "success"), failed_then_cancelled(), job("notify", "success"), conclusion="cancelled"
+    )
+
+    result = steps.run(notify_job(), "success", needs=layouts.needs(build="success", test="success"))
+
+    assert_skipped(result, stand_in, f"A newer run of CI on main failed (run #18: {RUNS_URL}/{newer.run_id})")
+
+
+def test_a_watcher_fires_for_a_watched_run_whose_job_failed_before_it_was_cancelled(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """The watched run concluded `cancelled` (a timeout after a failure): its jobs say it failed, as the
+    same job's own last step says. A cancel with nothing failed still sends nothing."""
+    watched = layouts.watched_run("cancelled")
+    run = FakeRun(
+        layouts.WATCHED_RUN_ID, "cancelled", run_number=163, workflow_id=layouts.WATCHED_WORKFLOW_ID
+    )
+    github.add_run(run, jobs=[job("build", "success"), failed_then_cancelled()])
+
+    fired = steps.run(watched, "success")
+    github.add_run(
+        run, jobs=[job("build", "success"), job("test", "cancelled", [step("Run pytest", "cancelled")])]
+    )
+    nothing = steps.run(watched, "success")
+
+    assert fired.returncode == 0, fired.log
+    (body,) = stand_in.bodies()
+    assert body["status"] == "firing"
+    assert body["title"] == 'CI / test failed at step "Run pytest" on main in octo-org/octo-repo'
+    assert body["metadata"]["failed_jobs"] == ["test"]
+    assert notice(nothing).startswith("The watched workflow run ended cancelled")
+
+
+def test_a_newer_run_being_re_run_is_judged_by_its_attempt_that_decided(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """#18's test failed and paged; someone re-runs #18. While attempt 2 runs, `filter=latest` shows only
+    its jobs, still going: #18 is judged by attempt 1, so the slower #17's success does not resolve."""
+    github.this_run(this_job())
+    newer = github.newer_run(job("test", "failure", [step("Run pytest", "failure")]), conclusion="failure")
+    github.add_run(newer, attempt=2, jobs=[job("test", None, status="in_progress")])
+    newer.status, newer.conclusion = "in_progress", None
+
+    result = steps.run(layouts.push(), "success")
+
+    assert_skipped(
+        result, stand_in, f"A newer run of CI / test on main failed (run #18: {RUNS_URL}/{newer.run_id})"
+    )
+    newers = [
+        request.path.split("?")[0] for request in github.received if f"/{newer.run_id}/" in request.path
+    ]
+    runs = f"/repos/octo-org/octo-repo/actions/runs/{newer.run_id}"
+    assert newers == [f"{runs}/jobs", f"{runs}/attempts/1/jobs"]  # the latest attempt, then the one before
+
+
+def test_an_old_failure_does_not_page_while_a_newer_run_that_passed_is_re_run(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    github.this_run(this_job(step("Run pytest", "failure")))
+    newer = github.newer_run(job("test", "success"), conclusion="success")
+    github.add_run(newer, attempt=2, jobs=[job("test", "cancelled")])  # the re-run was cancelled: undecided
+    newer.conclusion = "cancelled"
+
+    result = steps.run(layouts.push(), "failure")
+
+    assert_skipped(
+        result, stand_in, f"A newer run of CI / test on main passed (run #18: {RUNS_URL}/{newer.run_id})"
+    )
+
+
 # -- one time budget for every call of the step --------------------------------------------------------------
 
 

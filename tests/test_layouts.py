@@ -328,9 +328,12 @@ def test_a_notify_job_decides_from_its_needs(
 def test_a_notify_job_resolves_only_if_no_newer_run_failed(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    """With needs, the whole run is compared: the notify job itself passes in every run."""
-    github.this_run(job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
-    github.newer_run(job("notify", "success"), conclusion="failure")
+    """With needs, the needed jobs are compared, by their jobs in each run: the notify job itself passes in
+    every run."""
+    github.this_run(
+        job("build", "success"), job("notify", None, status="in_progress", runner_name=THIS_RUNNER)
+    )
+    github.newer_run(job("build", "failure"), job("notify", "success"), conclusion="failure")
 
     result = steps.run(notify_job(), "success", needs=layouts.needs(build="success"))
 

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from entrypoint import messages
 from entrypoint.facts import Facts, OtherRun
-from entrypoint.github_data import Job, PastRun, Step
+from entrypoint.github_data import Job, PastRun, Step, Unit
 from entrypoint.settings import Settings
 from entrypoint.verdict import Verdict, decide, wanted
 from entrypoint.workflow_run import Origin, Watched, WorkflowRun
@@ -35,13 +36,27 @@ FAILED = Step("pytest", "completed", "failure")
 
 
 def other(number: int, *jobs: Job, status: str = "completed", conclusion: str | None = None) -> OtherRun:
-    return OtherRun(PastRun(number, conclusion, run_number=number, status=status), jobs)
+    """Another run with one attempt, whose jobs are these."""
+    return OtherRun(PastRun(number, conclusion, run_number=number, status=status), (jobs,))
+
+
+def re_run(number: int, *attempts: tuple[Job, ...]) -> OtherRun:
+    """A run being re-run: its attempts' jobs, newest first, as GitHub gave them."""
+    return OtherRun(PastRun(number, None, run_number=number, status="in_progress"), attempts)
+
+
+UNREAD = OtherRun(PastRun(18, None, run_number=18, status="in_progress"), unread=True)
+TEST = Unit(job="test")
 
 
 def facts(
-    *, jobs: tuple[Job, ...] = (this(),), newer: tuple[OtherRun, ...] = (), earlier: tuple[OtherRun, ...] = ()
+    *,
+    jobs: tuple[Job, ...] = (this(),),
+    newer: tuple[OtherRun, ...] = (),
+    earlier: tuple[OtherRun, ...] = (),
+    unit: Unit = TEST,
 ) -> Facts:
-    return Facts(jobs, jobs[0] if jobs else None, "test", newer, earlier)
+    return Facts(jobs, jobs[0] if jobs else None, unit, newer, earlier)
 
 
 def settings(**values: Any) -> Settings:
@@ -72,7 +87,26 @@ def run_jobs(*jobs: Job) -> Facts:
     return facts(jobs=(this(), *jobs))
 
 
+NOTIFY_UNIT = Unit(needs=("lint", "deploy"), besides=frozenset({"notify"}))
+
+
+def notify_newer(*jobs: Job) -> Facts:
+    """A notify job's facts: its own run's jobs all green, and a newer run with these jobs."""
+    notify = Job(1, "notify", "in_progress", None, None, "runner", ())
+    own = (notify, done("lint", "success"), done("deploy", "success"))
+    return facts(jobs=own, newer=(other(18, *jobs),), unit=NOTIFY_UNIT)
+
+
+NOTIFY_GREEN = settings(needs='{"lint": {"result": "success"}, "deploy": {"result": "success"}}')
+WATCHED_CANCELLED = WorkflowRun(**{**RUN.__dict__, "watched": Watched("workflow_run", True, "cancelled")})
+
+
 DONE, GOING = "completed", "in_progress"
+LINT, SKIPPED, DEPLOYED = done("lint", "success"), done("deploy", "skipped"), done("deploy", "success")
+TIMED_OUT = done("test", "cancelled", FAILED)  # a step failed, then the job hit its timeout
+NEWER_FAILED_THEN_CANCELLED = facts(newer=(other(18, TIMED_OUT),))
+NEWER_RE_RUN_GOING = facts(newer=(re_run(18, (this(),), (done("test", "failure"),)),))
+NEWER_RE_RUN_CANCELLED = facts(newer=(re_run(18, (done("test", "cancelled"),), (done("test", "success"),)),))
 ROWS: list[tuple[str, Settings, Facts, str | None]] = [
     # the job's own status
     ("success resolves", GREEN, facts(), "resolved"),
@@ -98,6 +132,16 @@ ROWS: list[tuple[str, Settings, Facts, str | None]] = [
     ("a newer cancel counts with fire", GREEN_FIRE, newer(("cancelled", DONE)), None),
     ("newer runs unread: a success resolves", GREEN, Facts(), "resolved"),
     ("newer runs unread: a failure fires", RED, Facts(), "firing"),
+    # one rule for every run: a newer run is judged by its jobs as this one is, by the attempt that decided
+    ("a newer failure then cancel: no resolve", GREEN, NEWER_FAILED_THEN_CANCELLED, None),
+    ("a newer re-run going: attempt 1 failed", GREEN, NEWER_RE_RUN_GOING, None),
+    ("a newer re-run cancelled: attempt 1 passed", RED, NEWER_RE_RUN_CANCELLED, None),
+    ("a newer run unread: no resolve on a guess", GREEN, facts(newer=(UNREAD,)), None),
+    ("a newer run unread: a failure fires", RED, facts(newer=(UNREAD,)), "firing"),
+    ("notify: a newer failure then cancel", NOTIFY_GREEN, notify_newer(LINT, TIMED_OUT, SKIPPED), None),
+    ("notify: a newer run all green", NOTIFY_GREEN, notify_newer(LINT, DEPLOYED), "resolved"),
+    ("notify: a newer run still going", NOTIFY_GREEN, notify_newer(LINT, this()), "resolved"),
+    ("notify: skipped behind a cancel", NOTIFY_SKIPPED, run_jobs(done("test", "cancelled"), SKIPPED), None),
     # failures-before-alert
     ("1 of 2 is held back", RED_TWICE, earlier("success"), None),
     ("2 of 2 fires", RED_TWICE, earlier("failure"), "firing"),
@@ -140,11 +184,20 @@ def test_a_tag_run_and_a_watched_check_are_not_compared() -> None:
 def test_github_is_asked_only_what_the_rules_need() -> None:
     assert not wanted(settings(job_status="skipped"), RUN).jobs
     success = wanted(settings(job_status="success", failures_before_alert=3), RUN)
-    assert (success.jobs, success.other_runs, success.their_jobs, success.earlier) == (True, True, True, 0)
+    assert (success.jobs, success.other_runs, success.earlier) == (True, True, 0)
     failure = wanted(settings(job_status="failure", failures_before_alert=3), RUN)
     assert failure.earlier == 12  # 2 more failures, and 10 runs without this job passed over at most
-    notify = wanted(settings(needs=NEEDS_SKIPPED), RUN)
-    assert notify.other_runs and not notify.their_jobs  # a notify job compares whole runs
+    assert wanted(settings(needs=NEEDS_SKIPPED), RUN).other_runs  # each judged by its jobs too
+    assert wanted(settings(), WATCHED_CANCELLED).jobs  # a cancelled watched run's jobs may say it failed
+
+
+def test_a_watched_run_cancelled_after_a_failure_fires() -> None:
+    failed_then_cancelled = Facts((done("build", "success"), done("test", "cancelled", FAILED)), unit=Unit())
+    assert decide(settings(), WATCHED_CANCELLED, failed_then_cancelled).status == "firing"
+    nothing_failed = Facts((done("build", "success"), done("test", "cancelled")), unit=Unit())
+    assert decide(settings(), WATCHED_CANCELLED, nothing_failed).status is None
+    unread = decide(settings(), WATCHED_CANCELLED, Facts())
+    assert (unread.status, unread.missing) == (None, (messages.GITHUB_MISSING_WATCHED_STEPS,))
 
 
 def test_a_verdict_is_a_value() -> None:

@@ -161,6 +161,8 @@ class GitHubApiStandIn(HttpStandIn):
         self.tags: dict[str, str] = {}  # tag name → the commit a lightweight tag points at
         self.annotated_tags: dict[str, str] = {}  # tag name → the commit an annotated tag points at
         self.oldest_first = False  # list runs oldest first: GitHub's order is not documented
+        self.down = False  # an outage: every request is answered 503
+        self.answers_before_failing: int | None = None  # a flaky GitHub: this many answers, then 503s
 
     def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
         self.runs[run.run_id] = run
@@ -221,6 +223,14 @@ class GitHubApiStandIn(HttpStandIn):
 
     def answer(self, request: Received) -> Reply:
         time.sleep(self.delay)
+        if self.down:
+            return Reply(503, api_error(503, "Service Unavailable"))
+        if self.answers_before_failing is not None:
+            with self._lock:
+                flaky = self.answers_before_failing <= 0
+                self.answers_before_failing -= 1
+            if flaky:
+                return Reply(503, api_error(503, "Service Unavailable"))
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(401, api_error(401, "Bad credentials"))
         parts = urlsplit(request.path)

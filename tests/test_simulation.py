@@ -1,0 +1,58 @@
+"""A busy repository, simulated: seeded histories of one workflow on `main` in each layout (the last step of
+a job, a notify job with `needs`, a matrix, a `workflow_run` watcher), with the action run as a process at
+every moment its step runs, against a model of GitHub in the state of that moment
+(tests/support/simulation.py). Across them all: no resolve while the unit is red on the branch, no page
+while it is green, the last event of each key agrees with the branch's final state, and a failure pages
+even while GitHub's API is down (excused only where the action warned that it could not know).
+
+A failing history is shrunk by hypothesis to its smallest form and shown as a timeline. `make month` runs
+hundreds more and prints the figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.github_model import Planned
+from tests.support.simulation import LAYOUTS, OUTCOMES, Layout, make_history, simulate, timeline
+
+EXAMPLES = 12  # histories per layout in `make test`: a few minutes on a 2-core machine
+
+
+class DrawnChoices:
+    """A history's choices drawn by hypothesis, so that a failing one shrinks: fewer runs, shorter times,
+    greener jobs."""
+
+    def __init__(self, data: st.DataObject) -> None:
+        self.data = data
+
+    def integer(self, low: int, high: int) -> int:
+        return self.data.draw(st.integers(low, high))
+
+    def number(self, low: float, high: float) -> float:
+        return low + self.data.draw(st.integers(0, int((high - low) * 100))) / 100
+
+    def outcome(self) -> Planned:
+        return self.data.draw(st.sampled_from(OUTCOMES))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,  # the same histories on every run: a fixed seed
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_a_busy_month_holds_every_property(layout: Layout, data: Any) -> None:
+    history = make_history(DrawnChoices(data), layout)
+
+    steps, result = simulate(history)
+
+    assert result.steps == len(steps) > 0
+    assert not result.violations, timeline(history, steps, result)
