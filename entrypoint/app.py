@@ -168,7 +168,19 @@ def _decide(
     for github_warning in (_github_warning(known, missing, runner.is_act), errors_warning):
         if github_warning:
             runner.warning(github_warning, title=messages.GITHUB_API_TITLE)
+    if short := _budget_notice(github, (*known.skipped_for_budget, *failures.skipped_for_budget)):
+        runner.notice(short, title=messages.BUDGET_TITLE)
     return decided, failures, known
+
+
+def _budget_notice(github: facts.GitHub, skipped: tuple[str, ...]) -> str | None:
+    """One notice for everything left unread to spare the repository's rate limit."""
+    api = github.api if skipped else None
+    if api is None or api.rate_limit is None:
+        return None
+    return messages.BUDGET_LOW.format(
+        remaining=api.rate_remaining, limit=api.rate_limit, skipped=" and ".join(skipped)
+    )
 
 
 def _job_not_found(
@@ -220,6 +232,10 @@ def _what_failed(
     if known.unavailable is not None:  # no further call once GitHub could not answer
         unread_errors = any(job.completed for job in failed)
         return Failures(failed), [messages.GITHUB_MISSING_ERRORS] if unread_errors else [], None
+    api = github.api
+    if api is not None and api.short_of_budget and any(job.completed for job in failed):
+        # Detail only: the rate limit is the repository's, and its other workflows need it more.
+        return Failures(failed, skipped_for_budget=(messages.BUDGET_SKIPPED_ERRORS,)), [], None
     failed, unread = facts.read_errors(github, run.repository, failed)
     return Failures(failed), [], _errors_warning(unread, known.api_url, is_act)
 
@@ -244,7 +260,7 @@ def _github_warning(known: facts.Facts, missing: list[str], is_act: bool) -> str
 def _fix(problem: GitHubUnavailable, is_act: bool) -> str:
     """What to do about it. Under act, advice about the job's token and permissions cannot apply: the
     token's default is empty there, and GitHub's API knows nothing of a local run."""
-    about_the_token = problem.status in (401, 403, 404) or problem.fix == messages.GITHUB_FIX_UNAUTHORIZED
+    about_the_token = problem.fix in (messages.GITHUB_FIX_UNAUTHORIZED, messages.GITHUB_FIX_PERMISSION)
     return messages.GITHUB_FIX_UNDER_ACT if is_act and about_the_token else problem.fix
 
 

@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
 Debug = Callable[[str], None]
 
-# How many runs of the workflow to look through (one page of GitHub's list).
+# The runs of the workflow asked for per page of GitHub's list, and the pages read at most to find the
+# runs around this one (GitHub promises no order).
 HISTORY_PAGE = 50
+MAX_RUN_PAGES = 3
 # Newer runs looked at before a decision: a few at most run at once.
 MAX_NEWER_RUNS = 10
 # Attempts gone back, for a run being re-run: to its latest attempt that decided.
@@ -76,6 +78,7 @@ class Wanted:
     jobs: bool = False  # the jobs of the run's attempt
     other_runs: bool = False  # the workflow's other runs with the same origin, each with its jobs
     earlier: int = 0  # how many earlier runs the failures-before-alert streak may look through
+    streak: int = 0  # how many earlier failed runs it needs (failures-before-alert - 1): read first
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,10 @@ class Facts:
     earlier: tuple[OtherRun, ...] | None = None  # lower run numbers, newest first
     unavailable: GitHubUnavailable | None = None  # why something could not be read
     api_url: str | None = None  # whose API it was (None: there was no token)
+    # The runs listed did not reach this run within MAX_RUN_PAGES: newer runs may lie beyond them.
+    newer_unreached: bool = False
+    # What was not read because the token's rate limit ran low (GitHubApi.short_of_budget).
+    skipped_for_budget: tuple[str, ...] = ()
 
 
 def unit_of(settings: Settings, run: WorkflowRun, this_job: Job | None) -> Unit:
@@ -135,11 +142,11 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
     def read_jobs() -> list[Job]:
         return api.jobs_of_attempt(run.repository, run_id, run.run_attempt)
 
-    def read_runs() -> list[PastRun]:
-        return runs_like(api, run, run_id)
+    def read_runs() -> Listed:
+        return runs_like(api, run, run_id, wanted.earlier)
 
     jobs_answer: list[Job] | GitHubUnavailable | None
-    runs_answer: list[PastRun] | GitHubUnavailable | None
+    runs_answer: Listed | GitHubUnavailable | None
     if wanted.jobs and wanted.other_runs:
         jobs_answer, runs_answer = api.side_by_side(read_jobs, read_runs)
     else:
@@ -161,21 +168,100 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
         )
     unit = unit_of(settings, run, this_job)
     facts = Facts(jobs, this_job, unit, unavailable=unavailable, api_url=api.base_url)
-    if not isinstance(runs_answer, list) or run.run_number is None:
+    if not isinstance(runs_answer, Listed) or run.run_number is None:
         return facts
     ordered = sorted(
-        (past for past in runs_answer if past.run_id != run_id), key=attrgetter("order"), reverse=True
+        (past for past in runs_answer.runs if past.run_id != run_id), key=attrgetter("order"), reverse=True
     )
     newer = [past for past in ordered if (past.run_number or 0) > run.run_number][:MAX_NEWER_RUNS]
     earlier = [past for past in ordered if (past.run_number or 0) < run.run_number][: wanted.earlier]
     cancelled_fails = settings.on_cancelled == "fire"
-    read, problem = read_other_runs(api, run.repository, newer + earlier, unit, cancelled_fails)
+    skipped: tuple[str, ...] = ()
+    uncounted = False
+    if api.short_of_budget and len(earlier) > wanted.streak:
+        earlier = earlier[: wanted.streak]  # no undecided run passed over: only what the streak needs
+        skipped = (messages.BUDGET_SKIPPED_STREAK.format(streak=wanted.streak),)
+    first = newer + earlier[: wanted.streak]
+    read, problem = read_other_runs(api, run.repository, first, unit, cancelled_fails)
+    earlier, problem = read_earlier(
+        api,
+        run.repository,
+        earlier,
+        streak=wanted.streak,
+        unit=unit,
+        cancelled_fails=cancelled_fails,
+        read=read,
+        problem=problem,
+    )
+    if skipped and not streak_decided(earlier, wanted.streak, read, unit, cancelled_fails):
+        # The budget stopped the streak short of the runs that would decide it: it is not counted, and
+        # the failure fires rather than being held back on a count left unfinished.
+        skipped = (messages.BUDGET_SKIPPED_STREAK_UNCOUNTED.format(streak=wanted.streak),)
+        uncounted = True
+    cut = None
+    if not (runs_answer.reached_this_run and runs_answer.reached_earlier):
+        what = messages.RUNS_CUT_NEWER if not runs_answer.reached_this_run else messages.RUNS_CUT_EARLIER
+        cut = GitHubUnavailable(
+            messages.RUNS_CUT.format(runs=MAX_RUN_PAGES * HISTORY_PAGE, what=what),
+            messages.GITHUB_FIX_RUNS_CUT,
+        )
     return dataclasses.replace(
         facts,
-        newer=tuple(read[past.run_id] for past in newer),
-        earlier=tuple(read[past.run_id] for past in earlier),
-        unavailable=facts.unavailable or problem,
+        newer=tuple(read[past.run_id] for past in newer) if runs_answer.reached_this_run else None,
+        newer_unreached=not runs_answer.reached_this_run,
+        earlier=(
+            tuple(read[past.run_id] for past in earlier)
+            if runs_answer.reached_earlier and not uncounted
+            else None
+        ),
+        unavailable=facts.unavailable or problem or cut,
+        skipped_for_budget=skipped,
     )
+
+
+def streak_decided(
+    earlier: list[PastRun], streak: int, read: dict[int, OtherRun], unit: Unit, cancelled_fails: bool
+) -> bool:
+    """Whether the earlier runs read decide the streak: enough of them failed before any other outcome,
+    or one passed (or could not be read) first. An undecided run before that leaves it open."""
+    for failed, past in enumerate(earlier, start=1):
+        result = read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails)
+        if result is None:
+            return False
+        if result != "failed" or failed >= streak:
+            return True
+    return True  # no more earlier runs: the streak is what it is
+
+
+def read_earlier(
+    api: GitHubApi,
+    repository: str,
+    earlier: list[PastRun],
+    *,
+    streak: int,
+    unit: Unit,
+    cancelled_fails: bool,
+    read: dict[int, OtherRun],
+    problem: GitHubUnavailable | None,
+) -> tuple[list[PastRun], GitHubUnavailable | None]:
+    """The earlier runs the streak looks through, read in batches: first as many as it needs (`streak`,
+    already in `read`), then one more for each that did not decide, until the streak has what it needs,
+    a run passed, or none are left. A streak of 3 over two failed runs costs two reads, not twelve."""
+    looked = min(streak, len(earlier))
+    while problem is None and looked < len(earlier):
+        failed = 0
+        for past in earlier[:looked]:
+            result = read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails)
+            if result in ("passed", "unknown"):
+                return earlier[:looked], None
+            failed += result == "failed"
+        if failed >= streak:
+            break
+        batch = earlier[looked : looked + streak - failed]
+        more, problem = read_other_runs(api, repository, batch, unit, cancelled_fails)
+        read.update(more)
+        looked += len(batch)
+    return earlier[:looked], problem
 
 
 def read_other_runs(
@@ -214,16 +300,41 @@ def read_other_runs(
     return read, None
 
 
-def runs_like(api: GitHubApi, run: WorkflowRun, run_id: int) -> list[PastRun]:
-    """The latest runs of the same workflow with the same origin, finished or not, in GitHub's order."""
+@dataclass(frozen=True)
+class Listed:
+    """The workflow's runs with the same origin as this one, as far as they were read: GitHub promises no
+    order, so pages are read until they hold this run and the earlier runs the streak needs, within
+    MAX_RUN_PAGES. Where the bound came first, `reached` says what they did not reach."""
+
+    runs: list[PastRun]
+    reached_this_run: bool = True  # else newer runs may lie beyond: a resolve is not judged on them
+    reached_earlier: bool = True  # else the streak cannot be counted
+
+
+def runs_like(api: GitHubApi, run: WorkflowRun, run_id: int, earlier: int) -> Listed:
+    """The runs of the same workflow with the same origin, finished or not, in GitHub's order."""
     workflow = run.api_workflow or api.workflow_of_run(run.repository, run_id)
     origin = run.origin
     branch = origin.name if origin.kind in ("branch", "fork") else None  # narrows GitHub's answer
-    return [
-        past
-        for past in api.runs_of_workflow(run.repository, workflow, branch, HISTORY_PAGE)
-        if same_origin(past, run)
-    ]
+    number = run.run_number or 0
+
+    def this_run_seen(runs: list[PastRun]) -> bool:
+        return any(past.run_id == run_id for past in runs)
+
+    def earlier_seen(runs: list[PastRun]) -> int:
+        return sum(1 for past in runs if same_origin(past, run) and 0 < (past.run_number or 0) < number)
+
+    def enough(runs: list[PastRun]) -> bool:
+        return this_run_seen(runs) and earlier_seen(runs) >= max(earlier, 1)
+
+    runs, complete = api.runs_of_workflow(
+        run.repository, workflow, branch, HISTORY_PAGE, enough=enough, pages=MAX_RUN_PAGES
+    )
+    return Listed(
+        [past for past in runs if same_origin(past, run)],
+        reached_this_run=complete or this_run_seen(runs),
+        reached_earlier=complete or earlier_seen(runs) >= earlier,
+    )
 
 
 def same_origin(past: PastRun, run: WorkflowRun) -> bool:
@@ -296,6 +407,7 @@ def place_watched_tag(run: WorkflowRun | None, github: GitHub) -> tuple[Workflow
         or run.origin.kind != "branch"
         or run.event_name in BRANCH_ONLY_EVENTS
         or not run.origin.name
+        or run.origin.name == run.default_branch  # one request a run saved: nobody tags `main`
         or run.sha is None
     ):
         return run, None

@@ -44,6 +44,7 @@ class Failures:
     """The failed jobs of the run, as GitHub's API gave them; None where it could not be read."""
 
     failed_jobs: tuple[FailedJob, ...] | None = None
+    skipped_for_budget: tuple[str, ...] = ()  # what was not read to spare the token's rate limit
 
     @property
     def single(self) -> FailedJob | None:

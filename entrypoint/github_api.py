@@ -4,7 +4,10 @@ GitHub's API only ever adds detail to an alert; it must never hold one back or s
 - every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
 - nothing is retried: the first failure raises `GitHubUnavailable`, and the caller makes no further call;
 - the token travels only in the Authorization header, only to GITHUB_API_URL's host: redirects are
-  not followed, `Link` pages on another host are not fetched, and `~/.netrc` is never consulted.
+  not followed, `Link` pages on another host are not fetched, and `~/.netrc` is never consulted;
+- the token's rate limit is the user's repository's (1,000 requests an hour for a workflow's
+  GITHUB_TOKEN on github.com, shared by every workflow): every answer's `x-ratelimit-*` headers are
+  kept, and `short_of_budget` tells the caller to skip the reads that only add detail.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ BUDGET_SECONDS = 5.0  # for all calls together
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 MAX_PAGES = 5
 PER_PAGE = 100
+# Tags of tags followed at most (git/get-tag), from a tag's ref to its commit.
+MAX_TAG_LEVELS = 4
+# What is left of the rate limit below which only the reads that decide are made.
+RESERVE_FRACTION = 0.1
 PARALLEL_REQUESTS = 8
 USER_AGENT = f"{ACTION_NAME}/{__version__}"
 T = TypeVar("T")
@@ -46,6 +53,18 @@ class GitHubApi:
     clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
     _deadline: float | None = field(default=None, init=False, repr=False)  # set by the first call
+    # The token's rate limit as the latest answer gave it (x-ratelimit-limit and -remaining).
+    rate_limit: int | None = field(default=None, init=False)
+    rate_remaining: int | None = field(default=None, init=False)
+    _rate_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def short_of_budget(self) -> bool:
+        """What is left of the token's rate limit is under the reserve (a tenth of it): the repository's
+        other workflows and actions need it more than an alert needs its detail."""
+        with self._rate_lock:
+            limit, remaining = self.rate_limit, self.rate_remaining
+        return limit is not None and remaining is not None and remaining < limit * RESERVE_FRACTION
 
     def jobs_of_attempt(self, repository: str, run_id: int, attempt: int | None) -> list[Job]:
         """Every job of one attempt of a run (or of its latest attempt), in GitHub's order."""
@@ -101,43 +120,69 @@ class GitHubApi:
         return str(workflow_id)
 
     def runs_of_workflow(
-        self, repository: str, workflow: str, branch: str | None, count: int
-    ) -> list[PastRun]:
-        """The latest runs of a workflow (on a branch, if given), finished or not, in GitHub's order.
+        self,
+        repository: str,
+        workflow: str,
+        branch: str | None,
+        count: int,
+        *,
+        enough: Callable[[list[PastRun]], bool] = lambda _runs: True,
+        pages: int = 1,
+    ) -> tuple[list[PastRun], bool]:
+        """Runs of a workflow (on a branch, if given), finished or not, in GitHub's order, and whether
+        they are `enough`: read page by page (`Link`), `pages` at most, until `enough` says they cover
+        what the caller needs or GitHub has no more. False: the bound was hit first.
 
-        GitHub's order is not documented, so callers order them themselves (`PastRun.order`). Its branch
-        filter matches the head branch whatever repository it is in, so a fork's `main` is listed with
-        this repository's: the caller places each run by its own fields.
+        GitHub's order is not documented, so callers order them themselves (`PastRun.order`) and say
+        what they need, not how many. Its branch filter matches the head branch whatever repository it
+        is in, so a fork's `main` is listed with this repository's: the caller places each run by its
+        own fields.
         """
         path = f"/repos/{repository}/actions/workflows/{quote(workflow, safe='')}/runs"
         params: dict[str, str | int] = {"per_page": count}
         if branch:
             params["branch"] = branch
-        answer = self._get(self._url(path), params)[0]
-        return [
-            _past_run(item)
-            for item in answer.get("workflow_runs") or []
-            if isinstance(item, dict) and isinstance(item.get("id"), int)
-        ]
+        url: str | None = self._url(path)
+        runs: list[PastRun] = []
+        for _page in range(pages):
+            if url is None:
+                return runs, True
+            answer, next_url = self._get(url, params)
+            runs += [
+                _past_run(item)
+                for item in answer.get("workflow_runs") or []
+                if isinstance(item, dict) and isinstance(item.get("id"), int)
+            ]
+            if enough(runs):
+                return runs, True
+            params = {}  # the next link carries them
+            url = next_url if next_url and _same_origin(next_url, self.base_url) else None
+        return runs, url is None
 
     def tag_commit(self, repository: str, tag: str) -> str | None:
-        """The commit the tag `tag` points at, or None where this repository has no such tag.
+        """The commit the tag `tag` points at, or None where this repository has no such tag (GitHub
+        answers 404, or 409 for a repository with no commits yet).
 
-        An annotated tag's ref points at a tag object, which points at the commit: one more call.
+        An annotated tag's ref points at a tag object, which points at the commit, or at another tag
+        object (a tag of a tag): followed MAX_TAG_LEVELS deep at most.
         """
         path = f"/repos/{repository}/git/ref/tags/{quote(tag, safe='/')}"
         try:
             target = self._get(self._url(path), {})[0].get("object")
         except GitHubUnavailable as exc:
-            if exc.status == 404:
+            if exc.status in (404, 409):
                 return None
             raise
-        for _level in range(2):
+        for level in range(MAX_TAG_LEVELS + 1):
             if not isinstance(target, dict):
                 return None
             if target.get("type") == "commit":
                 return _text(target.get("sha"))
-            if target.get("type") != "tag" or not isinstance(target.get("sha"), str):
+            if (
+                target.get("type") != "tag"
+                or not isinstance(target.get("sha"), str)
+                or level == MAX_TAG_LEVELS
+            ):
                 return None
             path = f"/repos/{repository}/git/tags/{quote(target['sha'], safe='')}"
             target = self._get(self._url(path), {})[0].get("object")
@@ -221,13 +266,25 @@ class GitHubApi:
             raise GitHubUnavailable(
                 f"it could not be reached ({type(exc).__name__})", messages.GITHUB_FIX_NETWORK
             ) from None
+        self._keep_rate_limit(response)
         if response.status_code != 200:
-            raise _unavailable(response)
+            raise _unavailable(response, _message(body))
         try:
             answer = json.loads(body)
         except ValueError:
             raise GitHubUnavailable("its answer was not JSON", messages.GITHUB_FIX_NONE) from None
         return answer, response.links.get("next", {}).get("url")
+
+    def _keep_rate_limit(self, response: requests.Response) -> None:
+        limit = _header_int(response, "x-ratelimit-limit")
+        remaining = _header_int(response, "x-ratelimit-remaining")
+        if limit is None or remaining is None:
+            return
+        with self._rate_lock:
+            self.rate_limit = limit
+            # Answers come back side by side in any order: the lowest figure seen is the latest.
+            seen = self.rate_remaining
+            self.rate_remaining = remaining if seen is None else min(seen, remaining)
 
     def _too_slow(self) -> GitHubUnavailable:
         return GitHubUnavailable(
@@ -247,13 +304,21 @@ class GitHubApi:
         return b"".join(chunks)
 
 
-def _unavailable(response: requests.Response) -> GitHubUnavailable:
+def _unavailable(response: requests.Response, message: str) -> GitHubUnavailable:
     status = response.status_code
+    if status in (403, 429) and "secondary rate limit" in message.lower():
+        # Too many requests at once or too fast (GitHub's secondary limits): it passes, and the token's
+        # permissions are not the cause, whatever the status.
+        return GitHubUnavailable(
+            f"its secondary rate limit was hit (HTTP {status}){_reset_time(response)}",
+            messages.GITHUB_FIX_SECONDARY_LIMIT,
+            status,
+        )
     if status in (403, 429) and (
         response.headers.get("x-ratelimit-remaining") == "0" or "retry-after" in response.headers
     ):
         return GitHubUnavailable(
-            f"its rate limit was hit (HTTP {status}){_reset_time(response)}", messages.GITHUB_FIX_NONE
+            f"its rate limit was hit (HTTP {status}){_reset_time(response)}", messages.GITHUB_FIX_RATE_LIMIT
         )
     if status == 401:
         return GitHubUnavailable(
@@ -272,13 +337,30 @@ def _unavailable(response: requests.Response) -> GitHubUnavailable:
     return GitHubUnavailable(f"it answered HTTP {status}", messages.GITHUB_FIX_NONE, status)
 
 
+def _message(body: bytes) -> str:
+    """An error answer's `message` (GitHub's basic-error), or "" where it has none."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return ""
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return message if isinstance(message, str) else ""
+
+
+def _header_int(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name, "")
+    return int(value) if re.fullmatch(r"\d{1,9}", value) else None
+
+
 def _reset_time(response: requests.Response) -> str:
-    reset = response.headers.get("x-ratelimit-reset", "")
-    if re.fullmatch(r"\d{1,12}", reset):
-        return f"; it resets at {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
+    """When to try again: `retry-after` where GitHub gives it (a secondary limit's own wait), else when
+    the primary limit resets."""
     retry_after = response.headers.get("retry-after", "")
     if re.fullmatch(r"\d{1,6}", retry_after):
         return f"; retry after {retry_after} s"
+    reset = response.headers.get("x-ratelimit-reset", "")
+    if re.fullmatch(r"\d{1,12}", reset):
+        return f"; it resets at {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
     return ""
 
 

@@ -282,6 +282,37 @@ GITHUB_FIX_UNDER_ACT = (
 )
 GITHUB_FIX_NETWORK = "Check that the runner can reach GITHUB_API_URL (proxy, firewall)."
 GITHUB_FIX_NONE = "This usually passes by itself; nothing needs to change."
+NEWER_RUNS_UNREACHED = (
+    "Not resolved: GitHub's list of {subject}'s runs did not reach this run within the pages read, so "
+    "newer runs may have failed since; the next run on the branch resolves the alert if it passes."
+)
+RUNS_CUT = "its list of this workflow's runs did not reach {what} within the {runs} runs read"
+RUNS_CUT_NEWER = "this run (a re-run of an old one?), so the runs newer than it were not compared"
+RUNS_CUT_EARLIER = "the earlier runs failures-before-alert counts"
+GITHUB_FIX_RUNS_CUT = (
+    "GitHub promises no order for the list; the action reads a few pages of it and no more, to spare the "
+    "repository's rate limit. Nothing needs to change unless this recurs."
+)
+BUDGET_SKIPPED_STREAK = "the earlier runs beyond the {streak} that failures-before-alert needs"
+BUDGET_SKIPPED_STREAK_UNCOUNTED = (
+    "the earlier runs beyond the {streak} that failures-before-alert needs, so it fired without counting "
+    "the failures in a row (a run among those {streak} did not decide)"
+)
+BUDGET_SKIPPED_ERRORS = "the failed jobs' error messages"
+BUDGET_LOW = (
+    "The github-token has {remaining} of its {limit} requests an hour left, which this repository's "
+    "workflows and actions share: to spare them, this alert did not read {skipped}. It was still judged "
+    "on everything that decides it."
+)
+BUDGET_TITLE = "GitHub's rate limit is running low"
+GITHUB_FIX_RATE_LIMIT = (
+    "The github-token's requests are counted per repository (1,000 an hour for a workflow's token on "
+    "github.com), shared by every workflow and action there: it passes when the limit resets."
+)
+GITHUB_FIX_SECONDARY_LIMIT = (
+    "GitHub slows down a token that sends many requests at once (its secondary rate limits); this is not "
+    "about permissions, and it passes by itself within a minute or so."
+)
 GITHUB_MISSING_JOBS = "the alert does not list the failed jobs and steps"
 GITHUB_MISSING_ERRORS = "the alert does not quote the failed jobs' error messages"
 GITHUB_ERRORS_FORBIDDEN = (

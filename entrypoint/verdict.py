@@ -88,6 +88,7 @@ def wanted(settings: Settings, run: WorkflowRun | None) -> Wanted:
         jobs=True,  # this job (its steps, its name), the run's failed jobs, what the needs rule looks behind
         other_runs=history,
         earlier=settings.failures_before_alert - 1 + MAX_PASSED_OVER if streak else 0,
+        streak=settings.failures_before_alert - 1 if streak else 0,
     )
 
 
@@ -111,6 +112,10 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
         return said
     subject = _subject(run, facts.unit)
     cancelled_fails = settings.on_cancelled == "fire"
+    if facts.newer_unreached and said.status == "resolved":
+        # GitHub listed more runs than were read, and not this one: newer runs lie beyond (it is an old
+        # run, re-run): resolving would guess that none of them failed.
+        return Verdict(None, messages.NEWER_RUNS_UNREACHED.format(subject=subject))
     if facts.newer is None:
         resolving = said.status == "resolved"
         missing = messages.GITHUB_MISSING_NEWER if resolving else messages.GITHUB_MISSING_NEWER_PASSED

@@ -492,7 +492,7 @@ def test_a_comment_started_run_never_counts_for_the_branch(
 def test_runs_are_ordered_by_their_number_not_by_githubs_list(
     steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
 ) -> None:
-    github.oldest_first = True
+    github.run_order = "oldest"
     github.this_run(this_job())
     github.newer_run(job("test", "failure"), conclusion="failure", after=1)  # #18 failed
     github.newer_run(job("test", "success"), conclusion="success", after=2)  # #19 passed: it decides

@@ -168,7 +168,8 @@ def test_runs_of_every_status_are_listed_with_their_number_and_attempt() -> None
     re_run = {"id": 8, "run_number": 17, "run_attempt": 2, "status": "completed", "conclusion": "failure"}
     responses.get(RUNS, json={"total_count": 2, "workflow_runs": [running, re_run, {"id": "x"}]})
 
-    runs = api().runs_of_workflow("o/r", "ci.yml", "main", 50)
+    runs, complete = api().runs_of_workflow("o/r", "ci.yml", "main", 50)
+    assert complete
 
     assert [(run.run_id, run.status, run.order) for run in runs] == [
         (9, "in_progress", (18, 1)),

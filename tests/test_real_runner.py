@@ -702,7 +702,8 @@ def test_every_line_reaches_the_runner_whole_while_threads_ask_github(
         for command in run.commands("debug")
         if command.data.startswith("GET ")
     )
-    assert len(requested) >= 14
+    # This run's jobs and the list side by side, then the 9 earlier runs the streak needs, 8 at a time.
+    assert len(requested) >= 11
     assert logged == requested, run.log
     assert all("::" not in command.name for command in run.commands()), [c.name for c in run.commands()]
     assert len(stand_in.bodies()) == 1

@@ -17,7 +17,7 @@ import pytest
 from tests.support.actions_runner import DATA_DIR, ROOT
 
 SHARED = ROOT.parent / "shared"
-FOLDERS = ("github-events", "github-runner", "incident-io")
+FOLDERS = ("github-api", "github-events", "github-runner", "incident-io")
 RECORDED = DATA_DIR / "SHA256SUMS"
 
 

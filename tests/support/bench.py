@@ -6,6 +6,8 @@
   failures-before-alert 3 checked, vs the plain alert; an alert that also quotes the error messages
   of 3 failed jobs, vs the plain alert; and a resolve that first looks for a newer failed run of the
   same job, vs the plain alert;
+- GitHub requests per step in each layout (tests/support/requests_per_layout.py), and for a push of a
+  50-job workflow, vs the same scenarios measured before issue 24;
 - import time of the entrypoint, vs a bare interpreter;
 - a burst of 30 concurrent jobs against a rate-limited stand-in, vs the limit's own minimum time;
 - a skip (a feature branch's run, the most frequent), vs a firing alert;
@@ -56,6 +58,7 @@ from tests.support.container import (
 from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, exit_code, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.rehearsal import REGISTRY, registry_unavailable_reason
+from tests.support.requests_per_layout import BEFORE, measure
 
 TOKEN = "bench-token-0123456789"
 SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
@@ -386,6 +389,8 @@ def main() -> None:
         plain_alert = bench_process(stand_in, Path(tmp))
         bench_github_api(stand_in, Path(tmp), plain_alert)
         bench_errors(stand_in, Path(tmp), plain_alert)
+        for name, count in measure(Path(tmp) / "requests").items():
+            row(f"GitHub requests: {name}", str(count), f"before issue 24: {BEFORE[name]}")
     bench_real_runner(plain_alert)
     with tempfile.TemporaryDirectory() as tmp:
         burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)

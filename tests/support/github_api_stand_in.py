@@ -3,22 +3,32 @@
 Answers with the real API's shapes (docs.github.com/rest/actions, /rest/checks, /rest/git): the jobs of
 a run attempt or of a run's latest attempt, one run, the runs of a workflow filtered by branch and status,
 a job's check run annotations (a JSON array), paginated with `Link` headers, and tag refs (lightweight
-tags point at a commit, annotated ones at a tag object). It checks the bearer
+tags point at a commit, annotated ones at a tag object, which may point at another). It checks the bearer
 token like GitHub (401 Bad credentials) and can be scripted with GitHub's 403 and rate-limit
 answers. Tests select it through GITHUB_API_URL.
+
+It holds to GitHub's published description (tests/support/github_openapi.py): every request it receives
+must be one the description allows, and every answer it gives, scripted or its own, must validate against
+the operation's response schema for its status; each answer carries every required field (the
+description's own examples fill what a test does not set). What breaks the contract is collected in
+`contract_violations`, and stopping the stand-in fails the test that made it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+import json
+import random
 import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.support import github_openapi
 from tests.support.actions_runner import CHECK_RUN_ID, default_github_env
 from tests.support.http_stand_in import HttpStandIn, Received, Reply
 
@@ -31,7 +41,15 @@ THIS_RUNNER = default_github_env()["RUNNER_NAME"]
 
 
 def step(name: str, conclusion: str | None = "success", status: str = "completed") -> dict[str, Any]:
-    return {"name": name, "status": status, "conclusion": conclusion, "number": 1, "started_at": None}
+    """A step as GitHub lists it: `status` queued, in_progress or completed (conclusion null until then)."""
+    return {
+        "name": name,
+        "status": status,
+        "conclusion": conclusion,
+        "number": 1,
+        "started_at": None,
+        "completed_at": None,
+    }
 
 
 def job(
@@ -46,11 +64,14 @@ def job(
 ) -> dict[str, Any]:
     """A job as GET .../actions/runs/{id}/attempts/{n}/jobs lists it (run fields filled in later).
 
-    It started `minutes` ago (a completed one ran that long and has just ended).
+    It started `minutes` ago (a completed one ran that long and has just ended). A job still `queued` or
+    `waiting` (for an environment's approval) has no runner yet: GitHub gives null for its runner's
+    name, id and group.
     """
     job_id = next(_ids)
     now = datetime.now(UTC)
     started = now - timedelta(minutes=minutes)
+    unassigned = status in ("queued", "waiting", "pending", "requested")
     return {
         "id": job_id,
         "run_id": 0,
@@ -63,9 +84,11 @@ def job(
         "name": name,
         "steps": steps or [],
         "labels": labels if labels is not None else ["ubuntu-latest"],
-        "runner_id": 7,
-        "runner_name": runner_name,
-        "runner_group_name": "GitHub Actions",
+        "runner_id": None if unassigned else 7,
+        "runner_name": None if unassigned else runner_name,
+        "runner_group_id": None if unassigned else 2,
+        "runner_group_name": None if unassigned else "GitHub Actions",
+        "created_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "completed_at": now.strftime("%Y-%m-%dT%H:%M:%SZ") if status == "completed" else None,
     }
@@ -113,7 +136,7 @@ def exit_code(code: int = 1) -> dict[str, Any]:
 class FakeRun:
     run_id: int
     conclusion: str | None
-    branch: str = "main"
+    branch: str | None = "main"  # None: GitHub gives a null head_branch (e.g. its ref is gone)
     workflow_file: str = "ci.yml"
     workflow_id: int = 161335
     status: str = "completed"
@@ -121,6 +144,10 @@ class FakeRun:
     run_number: int = 1
     event: str = "push"
     head_repository: str | None = None  # None: the stand-in's repository; else a fork's
+
+    @property
+    def head_sha(self) -> str:
+        return hashlib.sha1(str(self.run_id).encode(), usedforsecurity=False).hexdigest()
 
 
 def api_error(status: int, message: str) -> dict[str, Any]:
@@ -147,9 +174,15 @@ def not_accessible() -> Reply:
 
 class GitHubApiStandIn(HttpStandIn):
     def __init__(
-        self, token: str, repository: str = "octo-org/octo-repo", page_size: int | None = None
+        self,
+        token: str,
+        repository: str = "octo-org/octo-repo",
+        page_size: int | None = None,
+        *,
+        check_contract: bool = True,
     ) -> None:
         super().__init__()
+        self.check_contract = check_contract  # off only in `make demo`, which shows the action, not tests it
         self.token = token
         self.repository = repository
         self.page_size = page_size  # a smaller page than asked for, to make it paginate
@@ -160,9 +193,62 @@ class GitHubApiStandIn(HttpStandIn):
         self.annotations_status: int | None = None  # e.g. 403: a token without checks: read
         self.tags: dict[str, str] = {}  # tag name → the commit a lightweight tag points at
         self.annotated_tags: dict[str, str] = {}  # tag name → the commit an annotated tag points at
-        self.oldest_first = False  # list runs oldest first: GitHub's order is not documented
+        # tag name → (levels, commit): an annotated tag whose object is another annotated tag, `levels` deep
+        self.nested_tags: dict[str, tuple[int, str]] = {}
+        # The order runs are listed in, which GitHub's description never promises: newest first (as seen),
+        # oldest first, or shuffled (by a fixed seed).
+        self.run_order: Literal["newest", "oldest", "shuffled"] = "newest"
         self.down = False  # an outage: every request is answered 503
         self.answers_before_failing: int | None = None  # a flaky GitHub: this many answers, then 503s
+        # `Link: rel="next"` URLs as github.com may write them: `/repositories/{id}/...`, not `/repos/...`.
+        self.repository_id = 1296269
+        self.links_by_id = False
+        self.empty_repository = False  # git/get-ref answers 409, as for a repository with no commits
+        # The token's primary rate limit, reported on every answer (x-ratelimit-*), 403 once used up.
+        self.rate_limit = 1000
+        self.rate_used = 0
+        self.contract_violations: list[str] = []  # requests and answers outside GitHub's description
+
+    def stop(self) -> None:
+        super().stop()
+        if self.contract_violations:
+            listed = "\n  ".join(dict.fromkeys(self.contract_violations))
+            raise AssertionError(f"Outside GitHub's published description of its API:\n  {listed}")
+
+    def _next_reply(self, request: Received) -> Reply:
+        """The reply, after checking the request and then the answer against GitHub's description."""
+        reply = super()._next_reply(request)
+        if not reply.drop:
+            reply = self._counted(reply)
+        if not self.check_contract:
+            return reply
+        args = (self.repository, self.repository_id)
+        problems = github_openapi.check_request(request.method, request.path, *args)
+        if not reply.drop:
+            problems += github_openapi.check_answer(
+                request.method, request.path, reply.status, reply.body, *args
+            )
+        if problems:
+            with self._lock:
+                self.contract_violations.extend(f"{request.method} {request.path}: {p}" for p in problems)
+        return reply
+
+    def _counted(self, reply: Reply) -> Reply:
+        """The reply with GitHub's rate-limit headers, which every answer carries (a scripted reply's own
+        headers win); once the limit is used up, GitHub's primary rate-limit answer instead."""
+        with self._lock:
+            self.rate_used += 1
+            used = self.rate_used
+        if used > self.rate_limit and reply.status == 200:
+            reply = rate_limited()
+        headers = {
+            "x-ratelimit-limit": str(self.rate_limit),
+            "x-ratelimit-remaining": str(max(0, self.rate_limit - used)),
+            "x-ratelimit-used": str(min(used, self.rate_limit)),
+            "x-ratelimit-reset": "1798761600",
+            "x-ratelimit-resource": "core",
+        }
+        return dataclasses.replace(reply, headers={**headers, **reply.headers})
 
     def add_run(self, run: FakeRun, attempt: int = 1, jobs: list[dict[str, Any]] | None = None) -> FakeRun:
         self.runs[run.run_id] = run
@@ -234,6 +320,9 @@ class GitHubApiStandIn(HttpStandIn):
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(401, api_error(401, "Bad credentials"))
         parts = urlsplit(request.path)
+        parts = parts._replace(
+            path=github_openapi.repos_path(parts.path, self.repository, self.repository_id)
+        )
         query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
         if match := re.fullmatch(rf"/repos/{self.repository}/check-runs/(\d+)/annotations", parts.path):
             return self._annotations(parts.path, query, int(match.group(1)))
@@ -247,13 +336,15 @@ class GitHubApiStandIn(HttpStandIn):
             run = self.runs.get(int(match.group(1)))
             if run is None or int(match.group(2)) not in run.attempts:
                 return Reply(404, api_error(404, "Not Found"))
-            return self._page(parts.path, query, "jobs", run.attempts[int(match.group(2))])
+            jobs = run.attempts[int(match.group(2))]
+            return self._page(parts.path, query, "jobs", [self._job_json(run, item) for item in jobs])
         if match := re.fullmatch(r"/runs/(\d+)/jobs", path):
             time.sleep(self.jobs_delay)
             run = self.runs.get(int(match.group(1)))
-            if run is None or not run.attempts:
+            if run is None:
                 return Reply(404, api_error(404, "Not Found"))
-            return self._page(parts.path, query, "jobs", run.attempts[max(run.attempts)])
+            latest = run.attempts[max(run.attempts)] if run.attempts else []  # a queued run: no jobs yet
+            return self._page(parts.path, query, "jobs", [self._job_json(run, item) for item in latest])
         if match := re.fullmatch(r"/runs/(\d+)", path):
             run = self.runs.get(int(match.group(1)))
             return Reply(200, self._run_json(run)) if run else Reply(404, api_error(404, "Not Found"))
@@ -261,9 +352,7 @@ class GitHubApiStandIn(HttpStandIn):
             workflow = match.group(1)
             runs = [
                 run
-                for run in sorted(
-                    self.runs.values(), key=lambda run: run.run_id, reverse=not self.oldest_first
-                )
+                for run in self._runs_in_order()
                 if workflow in (run.workflow_file, str(run.workflow_id))
                 and run.branch == query.get("branch", run.branch)
                 and run.status == query.get("status", run.status)
@@ -272,21 +361,50 @@ class GitHubApiStandIn(HttpStandIn):
         return Reply(404, api_error(404, "Not Found"))
 
     def _tag_ref(self, name: str) -> Reply:
+        if self.empty_repository:
+            return Reply(409, api_error(409, "Git Repository is empty."))
         if name in self.tags:
             target = {"type": "commit", "sha": self.tags[name]}
-        elif name in self.annotated_tags:
-            target = {"type": "tag", "sha": _tag_object_sha(name)}
+        elif name in self.annotated_tags or name in self.nested_tags:
+            target = {"type": "tag", "sha": _tag_object_sha(name, 0)}
         else:
             return Reply(404, api_error(404, "Not Found"))
-        url = f"https://api.github.com/repos/{self.repository}/git/refs/tags/{name}"
-        return Reply(200, {"ref": f"refs/tags/{name}", "node_id": "REF_kwDO", "url": url, "object": target})
+        api = f"https://api.github.com/repos/{self.repository}"
+        kind = "commits" if target["type"] == "commit" else "tags"
+        body = {
+            "ref": f"refs/tags/{name}",
+            "node_id": "REF_kwDOAAABw3a0cmVmcy90YWdz",
+            "url": f"{api}/git/refs/tags/{name}",
+            "object": target | {"url": f"{api}/git/{kind}/{target['sha']}"},
+        }
+        return Reply(200, body)
 
     def _tag_object(self, sha: str) -> Reply:
-        for name, commit in self.annotated_tags.items():
-            if _tag_object_sha(name) == sha:
-                body = {"sha": sha, "tag": name, "message": f"Release {name}\n"}
-                return Reply(200, body | {"object": {"type": "commit", "sha": commit}})
+        """An annotated tag object: it points at the commit, or (a tag of a tag) at the next tag object."""
+        chains = {name: (0, commit) for name, commit in self.annotated_tags.items()} | self.nested_tags
+        for name, (levels, commit) in chains.items():
+            for level in range(levels + 1):
+                if _tag_object_sha(name, level) != sha:
+                    continue
+                if level < levels:
+                    target = {"type": "tag", "sha": _tag_object_sha(name, level + 1)}
+                else:
+                    target = {"type": "commit", "sha": commit}
+                return Reply(200, self._tag_json(name, sha, target))
         return Reply(404, api_error(404, "Not Found"))
+
+    def _tag_json(self, name: str, sha: str, target: dict[str, str]) -> dict[str, Any]:
+        api = f"https://api.github.com/repos/{self.repository}"
+        kind = "commits" if target["type"] == "commit" else "tags"
+        body: dict[str, Any] = github_openapi.example("git-tag")
+        body.update(
+            sha=sha,
+            tag=name,
+            message=f"Release {name}\n",
+            url=f"{api}/git/tags/{sha}",
+            object=target | {"url": f"{api}/git/{kind}/{target['sha']}"},
+        )
+        return body
 
     def _annotations(self, path: str, query: dict[str, str], check_run_id: int) -> Reply:
         if self.annotations_status is not None:
@@ -299,38 +417,127 @@ class GitHubApiStandIn(HttpStandIn):
             return Reply(404, api_error(404, "Not Found"))
         return self._page(path, query, None, self.annotations.get(check_run_id, []))
 
-    def _run_json(self, run: FakeRun) -> dict[str, Any]:
-        head_repository = run.head_repository or self.repository
-        return {
-            "id": run.run_id,
-            "name": "CI",
-            "run_number": run.run_number,
+    def jobs_body(self, run_id: int, attempt: int = 1) -> dict[str, Any]:
+        """The body GitHub answers for the jobs of a run's attempt, for a test that scripts a reply."""
+        run = self.runs[run_id]
+        jobs = [self._job_json(run, item) for item in run.attempts[attempt]]
+        return {"total_count": len(jobs), "jobs": jobs}
+
+    def _runs_in_order(self) -> list[FakeRun]:
+        runs = sorted(self.runs.values(), key=lambda run: run.run_id, reverse=self.run_order == "newest")
+        if self.run_order == "shuffled":
+            random.Random(len(runs)).shuffle(runs)  # noqa: S311 - an order, not a secret
+        return runs
+
+    def _job_json(self, run: FakeRun, item: dict[str, Any]) -> dict[str, Any]:
+        """A job with every field GitHub's job schema requires: the test's, and for the rest what GitHub
+        would give a job of this run (its URLs, its run's commit, its creation time)."""
+        api = f"https://api.github.com/repos/{self.repository}"
+        job_id = item["id"]
+        defaults: dict[str, Any] = {
+            "node_id": f"CR_kwDO{job_id}",
+            "run_url": f"{api}/actions/runs/{run.run_id}",
+            "url": f"{api}/actions/jobs/{job_id}",
+            "check_run_url": f"{api}/check-runs/{job_id}",
+            "head_sha": run.head_sha,
+            "workflow_name": "CI",
             "head_branch": run.branch,
-            "head_repository": {"full_name": head_repository, "fork": head_repository != self.repository},
-            "repository": {"full_name": self.repository},
-            "path": f".github/workflows/{run.workflow_file}",
-            "workflow_id": run.workflow_id,
-            "run_attempt": max(run.attempts, default=1),
-            "event": run.event,
-            "status": run.status,
-            "conclusion": run.conclusion,
-            "html_url": f"https://github.com/{self.repository}/actions/runs/{run.run_id}",
-            "created_at": "2026-11-26T08:00:00Z",
+            "runner_id": None,
+            "runner_name": None,
+            "runner_group_id": None,
+            "runner_group_name": None,
+            "labels": [],
+            "created_at": item.get("started_at") or "2026-11-26T08:00:00Z",
+            "completed_at": None,
         }
+        steps = [{"started_at": None, "completed_at": None} | step for step in item.get("steps", [])]
+        return defaults | item | {"steps": steps}
+
+    def _run_json(self, run: FakeRun) -> dict[str, Any]:
+        """A workflow run with every field GitHub's schema requires: the description's example, with this
+        run's own fields, its repository and its head repository (a fork's where it is one)."""
+        head_repository = run.head_repository or self.repository
+        api = f"https://api.github.com/repos/{self.repository}"
+        body: dict[str, Any] = github_openapi.example("workflow-run")
+        body.update(
+            id=run.run_id,
+            node_id=f"WFR_kwLO{run.run_id}",
+            name="CI",
+            display_title=f"Change {run.run_number}",
+            run_number=run.run_number,
+            head_branch=run.branch,
+            head_sha=run.head_sha,
+            head_commit=body["head_commit"] | {"id": run.head_sha, "tree_id": run.head_sha},
+            head_repository=self._repository_json(head_repository),
+            repository=self._repository_json(self.repository),
+            path=f".github/workflows/{run.workflow_file}",
+            workflow_id=run.workflow_id,
+            run_attempt=max(run.attempts, default=1),
+            previous_attempt_url=(
+                f"{api}/actions/runs/{run.run_id}/attempts/{max(run.attempts) - 1}"
+                if max(run.attempts, default=1) > 1
+                else None
+            ),
+            event=run.event,
+            status=run.status,
+            conclusion=run.conclusion,
+            pull_requests=[],
+            referenced_workflows=[],
+            url=f"{api}/actions/runs/{run.run_id}",
+            html_url=f"https://github.com/{self.repository}/actions/runs/{run.run_id}",
+            jobs_url=f"{api}/actions/runs/{run.run_id}/jobs",
+            logs_url=f"{api}/actions/runs/{run.run_id}/logs",
+            check_suite_url=f"{api}/check-suites/{run.run_id + 7}",
+            artifacts_url=f"{api}/actions/runs/{run.run_id}/artifacts",
+            cancel_url=f"{api}/actions/runs/{run.run_id}/cancel",
+            rerun_url=f"{api}/actions/runs/{run.run_id}/rerun",
+            workflow_url=f"{api}/actions/workflows/{run.workflow_id}",
+            created_at="2026-11-26T08:00:00Z",
+            updated_at="2026-11-26T08:04:00Z",
+            run_started_at="2026-11-26T08:00:00Z",
+        )
+        return body
+
+    def _repository_json(self, full_name: str) -> dict[str, Any]:
+        """A minimal repository as a workflow run gives it (every required field), from the example's."""
+        example: dict[str, Any] = github_openapi.example("workflow-run")["repository"]
+        owner, name = full_name.split("/", 1)
+        template = json.dumps(example).replace("octo-org/Hello-World", full_name)
+        template = template.replace("octocat/Hello-World", full_name)
+        body: dict[str, Any] = json.loads(template)
+        body.update(name=name, full_name=full_name, fork=full_name != self.repository)
+        body["owner"] = body["owner"] | {"login": owner}
+        if full_name == self.repository:
+            body["id"] = self.repository_id
+        return body
 
     def _page(self, path: str, query: dict[str, str], key: str | None, items: list[dict[str, Any]]) -> Reply:
-        """One page: `{"total_count": n, key: [...]}`, or the bare list where `key` is None."""
+        """One page: `{"total_count": n, key: [...]}`, or the bare list where `key` is None. Its `Link`
+        names the next and last pages, as GitHub's does; on the `/repositories/{id}` path where
+        `links_by_id`, as github.com may."""
         per_page = min(int(query.get("per_page", "30")), 100, self.page_size or 100)
         page = int(query.get("page", "1"))
         chosen = items[(page - 1) * per_page : page * per_page]
         headers = {}
-        if page * per_page < len(items):
-            next_query = urlencode({**query, "page": page + 1, "per_page": per_page})
-            headers["Link"] = f'<{self.url}{path}?{next_query}>; rel="next"'
+        last = max(1, -(-len(items) // per_page))
+        if self.links_by_id:
+            path = path.replace(f"/repos/{self.repository}/", f"/repositories/{self.repository_id}/", 1)
+        links = []
+
+        def link(number: int, rel: str) -> str:
+            target = urlencode({**query, "page": number, "per_page": per_page})
+            return f'<{self.url}{path}?{target}>; rel="{rel}"'
+
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links.append(link(1, "first"))
+        if links:
+            headers["Link"] = ", ".join(links)
         body: Any = chosen if key is None else {"total_count": len(items), key: chosen}
         return Reply(200, body, headers=headers)
 
 
-def _tag_object_sha(name: str) -> str:
-    """An annotated tag's object id: made up, stable for its name."""
-    return hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()
+def _tag_object_sha(name: str, level: int) -> str:
+    """An annotated tag's object id (`level` down a chain of tags of tags): made up, stable for its name."""
+    return hashlib.sha1(f"{name}/{level}".encode(), usedforsecurity=False).hexdigest()

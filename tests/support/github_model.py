@@ -159,6 +159,7 @@ class Model:
     def load(self, github: GitHubApiStandIn, at: float, running: frozenset[int] = frozenset()) -> None:
         """Put every run's state at `at` into the stand-in; `running`: the jobs whose alert step runs now."""
         github.runs = {}
+        github.rate_used = 0  # each step on a token with its hour's requests to spare
         outage = self.outage(at)
         github.down = outage is not None and outage.kind == "down"
         github.answers_before_failing = (

@@ -458,7 +458,11 @@ def score(history: History, steps: Sequence[Step]) -> Score:
         red = truth == "failed" and streak >= history.failures_before_alert
         wrong = (red and last != "firing") or (truth == "passed" and last == "firing")
         if wrong:
-            blame = keyed[-1] if keyed else next((s for s in reversed(steps) if s.key == key), None)
+            # The step that should have set the final state: the newest decided run's, for this key. Where
+            # GitHub's outage hid what that run showed and the action warned, the end is excused with it.
+            deciding = [s for s in steps if s.key == key and newest is not None and s.run is newest]
+            candidates = deciding or keyed or [s for s in steps if s.key == key]
+            blame = candidates[-1] if candidates else None
             flag(
                 Violation("wrong final state", key, f"ends {last or 'with no event'}, branch {truth}"), blame
             )

@@ -1,0 +1,179 @@
+"""GitHub requests one alert step makes, layout by layout: the token's rate limit is the user's repository's
+(1,000 requests an hour for a workflow's GITHUB_TOKEN on github.com, shared by every workflow there).
+
+Each scenario runs the action once as a process against the GitHub stand-in, and counts what it received.
+`python -m tests.support.requests_per_layout` prints them; `make bench` prints them beside the figures
+measured before issue 24 (BEFORE: the same scenarios on the code of bd3aa89, deterministic counts).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tests.support import layouts
+from tests.support.actions_runner import JOB_TOKEN
+from tests.support.github_api_stand_in import (
+    FakeRun,
+    GitHubApiStandIn,
+    annotation,
+    exit_code,
+    job,
+    running_job,
+    step,
+)
+from tests.support.incident_io_stand_in import IncidentIoStandIn
+from tests.support.steps import Steps
+
+TOKEN = "requests-token-0123456789"
+SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
+PUSH_JOBS = 50
+Scenario = Callable[[Steps, GitHubApiStandIn], int]  # runs the step(s); returns how many steps ran
+
+# Measured on bd3aa89 (before issue 24) with these same scenarios.
+BEFORE = {
+    "last step, fires (1 failed job)": 2,
+    "last step, resolves (1 newer run)": 3,
+    "last step, fires quoting 3 failed jobs' errors": 5,
+    "failures-before-alert: 3 (2 earlier failures)": 14,
+    "failures-before-alert: 10 (9 earlier failures)": 18,  # 21 where 19 earlier runs exist
+    "notify job with needs, a needed job failed": 3,
+    "matrix leg, fires": 2,
+    "workflow_run watcher, fires": 4,
+    "workflow_run watcher on a tag, fires": 3,
+    f"a push of a {PUSH_JOBS}-job workflow, all green": 100,
+    f"a push of a {PUSH_JOBS}-job workflow, 5 jobs failing": 100,
+}
+
+
+def _fires(steps: Steps, github: GitHubApiStandIn) -> int:
+    github.this_run(running_job(step("Run pytest", "failure")))
+    steps.run(layouts.push(), "failure")
+    return 1
+
+
+def _resolves(steps: Steps, github: GitHubApiStandIn) -> int:
+    github.this_run(running_job(step("Run pytest")))
+    github.newer_run(job("test", "success", [step("Run pytest")]), conclusion="success")
+    steps.run(layouts.push(), "success")
+    return 1
+
+
+def _quotes_errors(steps: Steps, github: GitHubApiStandIn) -> int:
+    siblings = [job(name, "failure", [step("run", "failure")]) for name in ("lint", "unit", "e2e")]
+    github.this_run(*siblings, running_job(step("Run pytest", "failure")))
+    for sibling in siblings:
+        github.annotations[sibling["id"]] = [annotation("AssertionError: 2 != 3", path="t.py"), exit_code()]
+    steps.run(layouts.push(), "failure")
+    return 1
+
+
+def _streak(needed: int) -> Scenario:
+    """This run fails after `needed - 1` failed runs, with passing runs before them: 16 earlier runs in all
+    (or fewer), as many as run #17 can have."""
+
+    def scenario(steps: Steps, github: GitHubApiStandIn) -> int:
+        github.this_run(running_job(step("Run pytest", "failure")))
+        github.history(*["success"] * (min(16, needed + 10) - (needed - 1)), *["failure"] * (needed - 1))
+        steps.run(layouts.push(), "failure", **{"failures-before-alert": str(needed)})
+        return 1
+
+    return scenario
+
+
+def _notify(steps: Steps, github: GitHubApiStandIn) -> int:
+    github.this_run(
+        job("build", "success"),
+        job("test", "failure", [step("Run pytest", "failure")]),
+        running_job(name="notify"),
+    )
+    steps.run(
+        layouts.push(GITHUB_JOB="notify"), "success", needs=layouts.needs(build="success", test="failure")
+    )
+    return 1
+
+
+def _matrix(steps: Steps, github: GitHubApiStandIn) -> int:
+    github.this_run(
+        job("test (3.12)", "success"), running_job(step("Run pytest", "failure"), name="test (3.13)")
+    )
+    steps.run(layouts.push(), "failure", matrix={"python": "3.13"})
+    return 1
+
+
+def _watcher(tag: bool) -> Scenario:
+    def scenario(steps: Steps, github: GitHubApiStandIn) -> int:
+        layout = layouts.watched_run("failure", head_branch="v1.2.0" if tag else "main")
+        watched = FakeRun(layouts.WATCHED_RUN_ID, "failure", workflow_id=layouts.WATCHED_WORKFLOW_ID)
+        github.add_run(watched, jobs=[job("test", "failure", [step("Run pytest", "failure")])])
+        if tag:
+            github.tags["v1.2.0"] = layout.event["workflow_run"]["head_sha"]
+        steps.run(layout, "success")
+        return 1
+
+    return scenario
+
+
+def _push(failing: int) -> Scenario:
+    """Every job of a 50-job workflow ends with the alert step, as the README's first layout has it."""
+
+    def scenario(steps: Steps, github: GitHubApiStandIn) -> int:
+        names = [f"job {number}" for number in range(PUSH_JOBS)]
+        jobs = {
+            name: running_job(step("Run", "failure" if n < failing else "success"), name=name)
+            for n, name in enumerate(names)
+        }
+        for item in jobs.values():
+            item["runner_name"] = f"runner {item['id']}"
+        github.this_run(*jobs.values())
+
+        def one(number: int) -> None:
+            name = names[number]
+            status = "failure" if number < failing else "success"
+            layout = layouts.push(GITHUB_JOB=name.replace(" ", "-"), RUNNER_NAME=jobs[name]["runner_name"])
+            steps.run(layout, status, check_run_id=str(jobs[name]["id"]))
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(one, range(PUSH_JOBS)))
+        return PUSH_JOBS
+
+    return scenario
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "last step, fires (1 failed job)": _fires,
+    "last step, resolves (1 newer run)": _resolves,
+    "last step, fires quoting 3 failed jobs' errors": _quotes_errors,
+    "failures-before-alert: 3 (2 earlier failures)": _streak(3),
+    "failures-before-alert: 10 (9 earlier failures)": _streak(10),
+    "notify job with needs, a needed job failed": _notify,
+    "matrix leg, fires": _matrix,
+    "workflow_run watcher, fires": _watcher(tag=False),
+    "workflow_run watcher on a tag, fires": _watcher(tag=True),
+    f"a push of a {PUSH_JOBS}-job workflow, all green": _push(0),
+    f"a push of a {PUSH_JOBS}-job workflow, 5 jobs failing": _push(5),
+}
+
+
+def measure(root: Path) -> dict[str, int]:
+    """How many GitHub requests each scenario made in all."""
+    counted = {}
+    with IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in:
+        with_ = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}
+        for number, (name, scenario) in enumerate(SCENARIOS.items()):
+            with GitHubApiStandIn(token=JOB_TOKEN) as github:
+                scenario(Steps(root / f"scenario{number}", with_, github), github)
+                counted[name] = len(github.received)
+    return counted
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, count in measure(Path(tmp)).items():
+            print(f"{name:<52} {count:>4}   before: {BEFORE[name]}")
+
+
+if __name__ == "__main__":
+    main()
