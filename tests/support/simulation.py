@@ -458,9 +458,17 @@ def score(history: History, steps: Sequence[Step]) -> Score:
         red = truth == "failed" and streak >= history.failures_before_alert
         wrong = (red and last != "firing") or (truth == "passed" and last == "firing")
         if wrong:
-            # The step that should have set the final state: the newest decided run's, for this key. Where
-            # GitHub's outage hid what that run showed and the action warned, the end is excused with it.
-            deciding = [s for s in steps if s.key == key and newest is not None and s.run is newest]
+            # The step that should have set the final state: that of the attempt that decided the newest
+            # decided run, for this key. Where GitHub's outage hid what that attempt showed and the action
+            # warned, the end is excused with it.
+            deciding = [
+                s
+                for s in steps
+                if s.key == key
+                and newest is not None
+                and s.run is newest
+                and unit_of_attempt(history, s.attempt, key, end) == truth
+            ]
             candidates = deciding or keyed or [s for s in steps if s.key == key]
             blame = candidates[-1] if candidates else None
             flag(
