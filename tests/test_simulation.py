@@ -67,15 +67,19 @@ def test_a_busy_month_holds_every_property(layout: Layout, data: Any) -> None:
     assert not result.violations, timeline(history, steps, result)
 
 
-@pytest.mark.parametrize("index", [268, 533])
+@pytest.mark.parametrize("index", [106, 268, 533])
 def test_an_end_left_wrong_by_an_outage_is_excused_only_where_the_action_warned(index: int) -> None:
-    """Two histories of `make month`'s seed 2026 whose end was scored wrong before the scoring knew what an
-    outage hides. 268: run #301's re-run fails `test`, then its timeout cancels it, while GitHub's API is
-    down: its step cannot see the failed step (job status `cancelled`) and warns; every later run is
-    cancelled, so the key ends resolved while `main` is red. 533: #300's `test` fails and `deploy` is
-    skipped behind it while the API is down: its notify job cannot see the failure behind the skip and
-    warns; the re-run of #300 is cancelled. Nothing could have paged after the outage: the end is excused
-    with the attempt's own step, which warned, and is counted as excused, not dropped."""
+    """Histories of `make month`'s seed 2026 whose end was scored wrong before the scoring knew what an
+    outage hides; in each, nothing the action could do after the outage would have set it right.
+    - 106 (a matrix, on-cancelled: fire): #301's re-run of leg 3.12 is cancelled while GitHub's API is down,
+      so its step cannot see that the newer #302 passed; it fires and warns, and no later run of that leg
+      ends: the key ends firing while the leg is green.
+    - 268: #301's re-run fails `test`, then its timeout cancels it, while the API is down: its step cannot
+      see the failed step (job status `cancelled`) and warns; every later run is cancelled, so the key ends
+      resolved while `main` is red.
+    - 533: #300's `test` fails and `deploy` is skipped behind it while the API is down: its notify job
+      cannot see the failure behind the skip and warns; the re-run of #300 is cancelled.
+    The end is excused with the step that warned, and counted as excused, not dropped."""
     rng = random.Random(2026)  # noqa: S311 - the month's seeded histories
     histories = [
         make_history(RandomChoices(rng), LAYOUTS[number % len(LAYOUTS)]) for number in range(index + 1)
@@ -85,6 +89,6 @@ def test_an_end_left_wrong_by_an_outage_is_excused_only_where_the_action_warned(
     steps, result = simulate(history)
 
     assert not result.violations, timeline(history, steps, result)
-    assert result.excused >= 2  # the missed page and the end it left
+    assert result.excused >= 2  # the missed (or stale) page and the end it left
     warned = [step for step in steps if step.outage is not None]
-    assert warned and all(step.warned and step.events == [] for step in warned)
+    assert warned and all(step.warned for step in warned)

@@ -458,9 +458,9 @@ def score(history: History, steps: Sequence[Step]) -> Score:
         red = truth == "failed" and streak >= history.failures_before_alert
         wrong = (red and last != "firing") or (truth == "passed" and last == "firing")
         if wrong:
-            # The step that should have set the final state: that of the attempt that decided the newest
-            # decided run, for this key. Where GitHub's outage hid what that attempt showed and the action
-            # warned, the end is excused with it.
+            # Two steps can leave the end wrong: the one that should have set it (that of the attempt that
+            # decided the newest decided run), and the one that sent the last event. Where GitHub's outage
+            # made either one blind and the action warned there, the end is excused with it.
             deciding = [
                 s
                 for s in steps
@@ -469,8 +469,10 @@ def score(history: History, steps: Sequence[Step]) -> Score:
                 and s.run is newest
                 and unit_of_attempt(history, s.attempt, key, end) == truth
             ]
-            candidates = deciding or keyed or [s for s in steps if s.key == key]
-            blame = candidates[-1] if candidates else None
+            candidates = [*deciding[-1:], *keyed[-1:]] or [s for s in steps if s.key == key][-1:]
+            excusing = [s for s in candidates if s.excused("wrong final state")]
+            chosen = excusing or candidates
+            blame = chosen[0] if chosen else None
             flag(
                 Violation("wrong final state", key, f"ends {last or 'with no event'}, branch {truth}"), blame
             )
