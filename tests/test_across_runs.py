@@ -89,6 +89,23 @@ def test_the_streak_counts_an_earlier_run_still_going_by_how_this_job_ended(
     assert notice(passed_over).startswith("1 of 2 consecutive failures of CI / test on main")
 
 
+def test_a_slow_run_ending_last_completes_the_streak_the_newer_failures_began(
+    steps: Steps, stand_in: IncidentIoStandIn, github: GitHubApiStandIn
+) -> None:
+    """#16 passed; #18 failed while #17 was still going (1 of 2: held back); then slow #17 fails too. Main has
+    failed twice in a row, #17 and #18: the failure pages, its streak counting the newer failure."""
+    github.history("success", number=THIS_RUN_NUMBER - 1)  # #16 passed
+    github.this_run(this_job(step("Run pytest", "failure")))
+    github.newer_run(job("test", "failure", [step("Run pytest", "failure")]), conclusion="failure")
+
+    result = steps.run(layouts.push(), "failure", **{"failures-before-alert": "2"})
+
+    assert result.returncode == 0, result.log
+    (body,) = stand_in.bodies()
+    assert body["status"] == "firing"
+    assert body["metadata"]["consecutive_failures"] == 2
+
+
 # -- 2. an old run that fails after a newer one passed -------------------------------------------------------
 
 

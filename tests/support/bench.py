@@ -79,7 +79,7 @@ def median_seconds(action: Callable[[], object], runs: int = RUNS) -> float:
 
 
 def row(name: str, value: str, baseline: str, note: str = "") -> None:
-    print(f"{name:<44} {value:>12}   {baseline:<34} {note}")
+    print(f"{name:<52} {value:>12}   {baseline:<34} {note}")
 
 
 def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -381,7 +381,7 @@ def bench_real_runner(plain_alert: float) -> None:
 
 
 def main() -> None:
-    print(f"{'figure':<44} {'value':>12}   {'baseline (same run)':<34} note")
+    print(f"{'figure':<52} {'value':>12}   {'baseline (same run)':<34} note")
     with (
         IncidentIoStandIn(token=TOKEN, source_id=SOURCE_ID) as stand_in,
         tempfile.TemporaryDirectory() as tmp,
@@ -390,7 +390,7 @@ def main() -> None:
         bench_github_api(stand_in, Path(tmp), plain_alert)
         bench_errors(stand_in, Path(tmp), plain_alert)
         for name, count in measure(Path(tmp) / "requests").items():
-            row(f"GitHub requests: {name}", str(count), f"before issue 24: {BEFORE[name]}")
+            row(name, f"{count} requests", f"before issue 24: {BEFORE[name]}")
     bench_real_runner(plain_alert)
     with tempfile.TemporaryDirectory() as tmp:
         burst = run_burst(Path(tmp), jobs=30, limit=10, window=5.0)
