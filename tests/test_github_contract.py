@@ -25,9 +25,7 @@ from tests.support.github_api_stand_in import (
     THIS_RUN_NUMBER,
     FakeRun,
     GitHubApiStandIn,
-    annotation,
     api_error,
-    exit_code,
     job,
     running_job,
     step,
@@ -393,17 +391,10 @@ def test_the_first_page_suffices_where_it_holds_this_run_and_the_runs_before_it(
 # -- 4. the rate limit is the repository's ------------------------------------------------------------------
 
 
-def three_failed_siblings(github: GitHubApiStandIn) -> None:
-    siblings = [job(name, "failure", [step("run", "failure")]) for name in ("lint", "unit", "e2e")]
-    github.this_run(*siblings, running_job(step("Run pytest", "failure")))
-    for sibling in siblings:
-        github.annotations[sibling["id"]] = [annotation("AssertionError: 2 != 3", path="t.py"), exit_code()]
-
-
 def test_with_the_budget_low_a_failure_fires_without_the_detail_and_one_notice_says_so(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    three_failed_siblings(github)
+    github.this_run_with_failed_siblings("lint", "unit", "e2e")
     github.history(*["success"] * 3, "failure", *["cancelled"] * 4, "failure")
     github.rate_used = 950  # 50 of 1,000 left: under a tenth
 
@@ -442,7 +433,7 @@ def test_with_the_budget_low_a_resolve_is_still_judged_against_newer_runs(
 def test_with_budget_to_spare_the_detail_is_read_and_nothing_is_said(
     stand_in: IncidentIoStandIn, github: GitHubApiStandIn, files: StepFiles, with_: dict[str, str]
 ) -> None:
-    three_failed_siblings(github)
+    github.this_run_with_failed_siblings("lint", "unit", "e2e")
     github.rate_used = 800
 
     result = run_against(github, files, with_)

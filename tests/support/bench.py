@@ -55,7 +55,7 @@ from tests.support.container import (
     docker_unavailable_reason,
     stripped_estimate,
 )
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation, exit_code, job, step
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, job, step
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.rehearsal import REGISTRY, registry_unavailable_reason
 from tests.support.requests_per_layout import BEFORE, measure
@@ -199,19 +199,8 @@ def bench_github_api(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float)
 
 def bench_errors(stand_in: IncidentIoStandIn, tmp: Path, plain_alert: float) -> None:
     """An alert that reads the jobs and the error messages of 3 failed sibling jobs (4 requests)."""
-    github_env = default_github_env()
     with GitHubApiStandIn(token=JOB_TOKEN) as github:
-        siblings = [job(name, "failure", [step("run", "failure")]) for name in ("lint", "unit", "e2e")]
-        mine = job("test", None, [step("pytest", "failure")], status="in_progress")
-        mine["runner_name"] = github_env["RUNNER_NAME"]
-        github.add_run(
-            FakeRun(int(github_env["GITHUB_RUN_ID"]), None, status="in_progress"), jobs=[*siblings, mine]
-        )
-        for sibling in siblings:
-            github.annotations[sibling["id"]] = [
-                annotation("AssertionError: 2 != 3", path="t.py"),
-                exit_code(),
-            ]
+        github.this_run_with_failed_siblings("lint", "unit", "e2e")
         files = StepFiles(tmp / "errors")
         write_event(files, THIS_PUSH)
         with_ = {"api-token": TOKEN, "alert-source-config-id": SOURCE_ID, "api-url": stand_in.url}

@@ -269,6 +269,14 @@ class GitHubApiStandIn(HttpStandIn):
         self.add_run(run, attempt=attempt, jobs=list(jobs))
         return list(jobs)
 
+    def this_run_with_failed_siblings(self, *names: str) -> list[dict[str, Any]]:
+        """This run, with jobs `names` failed (each with an assertion error and the runner's exit code as
+        its annotations) beside this job, still running after its own step failed."""
+        siblings = [job(name, "failure", [step("run", "failure")]) for name in names]
+        for sibling in siblings:
+            self.annotations[sibling["id"]] = [annotation("AssertionError: 2 != 3", path="t.py"), exit_code()]
+        return self.this_run(*siblings, running_job(step("Run pytest", "failure")))
+
     def newer_run(
         self, *jobs: dict[str, Any], conclusion: str | None = None, after: int = 1, **fields: Any
     ) -> FakeRun:

@@ -18,8 +18,6 @@ from tests.support.actions_runner import JOB_TOKEN
 from tests.support.github_api_stand_in import (
     FakeRun,
     GitHubApiStandIn,
-    annotation,
-    exit_code,
     job,
     running_job,
     step,
@@ -62,10 +60,7 @@ def _resolves(steps: Steps, github: GitHubApiStandIn) -> int:
 
 
 def _quotes_errors(steps: Steps, github: GitHubApiStandIn) -> int:
-    siblings = [job(name, "failure", [step("run", "failure")]) for name in ("lint", "unit", "e2e")]
-    github.this_run(*siblings, running_job(step("Run pytest", "failure")))
-    for sibling in siblings:
-        github.annotations[sibling["id"]] = [annotation("AssertionError: 2 != 3", path="t.py"), exit_code()]
+    github.this_run_with_failed_siblings("lint", "unit", "e2e")
     steps.run(layouts.push(), "failure")
     return 1
 
