@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import sys
@@ -10,7 +12,7 @@ from types import FrameType
 
 from entrypoint import messages
 from entrypoint.app import run
-from entrypoint.outcome import EXIT_DELIVERY_FAILED
+from entrypoint.outcome import EXIT_DELIVERY_FAILED, Outcome, finish
 from entrypoint.runner import Runner
 
 
@@ -28,6 +30,10 @@ def main() -> int:
     # A cancelled job stops the container with SIGTERM (docker stop) or SIGINT (sig-proxy).
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
+    # The runner reads the log as UTF-8, whatever LANG or PYTHONIOENCODING an earlier step set.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="replace")
     environ = dict(os.environ)
     runner = Runner(environ)
     try:
@@ -37,9 +43,14 @@ def main() -> int:
         runner.warning(f"Stopped by {name} (the job was cancelled?); the alert may not have been sent.")
         return 128 + stopped.signum
     except Exception as exc:
-        runner.error(messages.INTERNAL_ERROR.format(kind=type(exc).__name__))
+        message = messages.INTERNAL_ERROR.format(kind=type(exc).__name__)
+        runner.error(message)
         for line in traceback.format_exc().splitlines():
             runner.debug(line)
+        # Every output is still set, so that later steps read an error, not an empty string.
+        failed = Outcome(message=message, error=message, headline="❌ Unexpected error")
+        with contextlib.suppress(Exception):
+            finish(runner, failed, EXIT_DELIVERY_FAILED)
         return EXIT_DELIVERY_FAILED
 
 

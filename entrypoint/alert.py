@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from entrypoint import messages
+from entrypoint import messages, untrusted
 from entrypoint.failures import FailedJob, Failures
 from entrypoint.github_data import Job
 from entrypoint.settings import Settings
@@ -89,7 +89,7 @@ class AlertTooLarge(Exception):
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def build_alert(
@@ -122,8 +122,10 @@ def build_alert(
         deduplication_key=deduplication_key(settings, run, this_job),
         description=description,
         metadata=metadata,
-        # Straight to the failed job's log where one job failed; else the run.
-        source_url=settings.source_url or (single and single.url) or (run.run_url if run else None),
+        # Straight to the failed job's log where one job failed; else the run (where it is fit for a link).
+        source_url=settings.source_url
+        or (single and single.url)
+        or untrusted.link(run.run_url if run else None),
         why=verdict.reason,
     )
     return fit_to_size(alert)
@@ -278,10 +280,10 @@ def default_description(
         kind = runner.get("runner_environment")
         lines.append(f"- **Runner:** {_md(runner['runner_name'])}" + (f" ({kind})" if kind else ""))
     if run.event_name:
-        lines.append(f"- **Event:** {run.event_name}")
+        lines.append(f"- **Event:** {_md(run.event_name)}")
     if conclusion:
-        lines.append(f"- **Conclusion:** {conclusion}")
-    lines.append(f"- **Repository:** [{run.repository}]({run.server_url}/{run.repository})")
+        lines.append(f"- **Conclusion:** {_md(conclusion)}")
+    lines.append(f"- **Repository:** {_link(run.repository, f'{run.server_url}/{run.repository}')}")
     return "\n".join(lines)
 
 
@@ -289,15 +291,15 @@ def _run_lines(run: WorkflowRun, settings: Settings, this_job: Job | None) -> li
     lines = []
     if run.run_url:
         name = f"#{run.run_number}" if run.run_number else "run"
-        line = f"- **Run:** [{run.workflow} {name}]({run.run_url})"
+        line = f"- **Run:** {_link(f'{run.workflow} {name}', run.run_url)}"
         if run.run_attempt and run.attempt_url:
-            line += f", [attempt {run.run_attempt}]({run.attempt_url})"
+            line += f", {_link(f'attempt {run.run_attempt}', run.attempt_url)}"
         lines.append(line)
     if shown := job_name(run, this_job):
         label = matrix_label(settings.matrix)
         job = _md(shown)
         if settings.check_run_id and run.run_url and run.watched is None:
-            job = f"[{job}]({run.run_url}/job/{settings.check_run_id})"  # its log, without asking GitHub
+            job = _link(shown, f"{run.run_url}/job/{settings.check_run_id}")  # its log, without asking GitHub
         lines.append(f"- **Job:** {job}" + (f" ({_md(label)})" if label else ""))
     if failed_needs := failed_needed_jobs(settings):
         lines.append("- **Failed needed jobs:** " + ", ".join(_md(job) for job in failed_needs))
@@ -321,19 +323,19 @@ def _people_lines(run: WorkflowRun) -> list[str]:
     """The commit and who wrote it, the pull request, and who started the run (not always the author)."""
     lines = []
     if run.commit:
-        line = f"- **Commit:** [`{run.commit.short_sha}`]({run.commit.url})"
+        line = f"- **Commit:** {_link(run.commit.short_sha, run.commit.url, code=True)}"
         if run.commit.subject:
             line += f" {_md(run.commit.subject[:200])}"
         if run.commit.author:
             line += f", by {_md(run.commit.author[:100])}"
         lines.append(line)
     if run.pull_request:
-        line = f"- **Pull request:** [#{run.pull_request.number}]({run.pull_request.url})"
+        line = f"- **Pull request:** {_link(f'#{run.pull_request.number}', run.pull_request.url)}"
         if run.pull_request.title:
             line += f" {_md(run.pull_request.title[:200])}"
         lines.append(line)
     if run.actor:
-        lines.append(f"- **Actor:** {run.actor}")
+        lines.append(f"- **Actor:** {_md(run.actor)}")
     return lines
 
 
@@ -370,8 +372,7 @@ def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
     its error messages; capped."""
     lines = ["- **Failed jobs:**"]
     for job in jobs[:MAX_FAILED_JOBS]:
-        name = _md(job.name[:200])
-        line = f"  - [{name}]({_url(job.url)})" if job.url else f"  - {name}"
+        line = f"  - {_link(job.name[:200], job.url)}"
         steps = [f"`{_code(step[:100])}`" for step in job.failed_steps[:MAX_FAILED_STEPS]]
         if len(job.failed_steps) > MAX_FAILED_STEPS:
             steps.append(f"and {len(job.failed_steps) - MAX_FAILED_STEPS} more")
@@ -456,8 +457,12 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", " ".join(text.split()))
 
 
-def _url(url: str) -> str:
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+def _link(text: str, url: str | None, *, code: bool = False) -> str:
+    """`[text](url)` with both made safe (the text escaped, the URL encoded), or the text alone where the
+    URL is no http(s) URL fit for a link."""
+    shown = f"`{_code(text)}`" if code else _md(text)
+    target = untrusted.link(url)
+    return f"[{shown}]({untrusted.markdown_link_target(target)})" if target else shown
 
 
 def _code(text: str) -> str:

@@ -25,12 +25,15 @@ from entrypoint.settings import (
     Settings,
     dry_run_by_default,
     has_with_block,
+    ignored_variables,
+    ignored_warning,
     in_input_order,
     missing_required,
     misspelt_dry_run,
     read_settings,
     secret_values,
     unknown_variables,
+    unused_with_status,
 )
 from entrypoint.workflow_run import WorkflowRun, read_workflow_run
 
@@ -54,6 +57,8 @@ def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
     # Before anything else is printed: a token that came from a plain variable is not masked yet.
     for secret in secret_values(environ):
         runner.add_mask(secret)
+    if ignored := ignored_warning(ignored_variables(environ)):
+        runner.warning(ignored, title=messages.VARIABLES_IGNORED_TITLE)
     unknown = unknown_variables(environ)
     for variable in unknown:  # a typo'd variable is a mistake too: say so first
         if not variable.misspells_dry_run:  # that one is an error, below
@@ -64,7 +69,9 @@ def read_given(environ: Mapping[str, str], runner: Runner) -> Given:
     except InvalidSettings as exc:
         settings, problems = exc.partial, list(exc.problems)
     problems += filter(None, [misspelt_dry_run(unknown)])
-    reading = read_workflow_run(environ)
+    if unused := unused_with_status(settings):
+        runner.warning(unused, title=messages.INPUTS_TITLE)
+    reading = read_workflow_run(environ, runner.debug)
     for warning in reading.warnings:
         runner.warning(warning)
     return Given(settings, problems, reading.run, has_with_block(environ), dry_run_by_default(environ))
@@ -116,7 +123,7 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
 
     # Text from outside (an error message, a commit) is data: it must not carry a secret onward.
     alert = built.redacted(runner.redact)
-    payload = json.dumps(alert.body(), ensure_ascii=False, indent=2)
+    payload = json.dumps(alert.body(), ensure_ascii=False, indent=2, allow_nan=False)
     outcome = Outcome(
         status=alert.status,
         deduplication_key=alert.deduplication_key,

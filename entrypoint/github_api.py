@@ -1,7 +1,8 @@
 """Talking to GitHub's REST API: the jobs of a run, their check runs' annotations, a workflow's runs, tags.
 
 GitHub's API only ever adds detail to an alert; it must never hold one back or slow it down much:
-- every call shares one time budget (a few seconds in all); a call that would overrun it is not made;
+- every call shares one time budget (a few seconds in all), which bounds each call whole, its answer's
+  body included (http_call.py); a call that would overrun it is not made;
 - nothing is retried: the first failure raises `GitHubUnavailable`, and the caller makes no further call;
 - the token travels only in the Authorization header, only to GITHUB_API_URL's host: redirects are
   not followed, `Link` pages on another host are not fetched, and `~/.netrc` is never consulted;
@@ -12,7 +13,6 @@ GitHub's API only ever adds detail to an alert; it must never hold one back or s
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -24,9 +24,9 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from entrypoint import ACTION_NAME, __version__, messages
+from entrypoint import ACTION_NAME, __version__, messages, untrusted
 from entrypoint.github_data import Annotation, GitHubUnavailable, Job, PastRun, Step, settled
-from entrypoint.http_auth import BearerToken
+from entrypoint.http_call import Answer, NoAnswer, call
 
 BUDGET_SECONDS = 5.0  # for all calls together
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -75,7 +75,9 @@ class GitHubApi:
         else:
             path += "/jobs"
             params = {"per_page": PER_PAGE, "filter": "latest"}
-        return [_job(item) for item in self._pages(path, params, "jobs") if isinstance(item, dict)]
+        return [
+            _job(item, self.debug) for item in self._pages(path, params, "jobs") if isinstance(item, dict)
+        ]
 
     def jobs_of_runs(self, repository: str, run_ids: list[int]) -> dict[int, list[Job]]:
         """The jobs of each run's latest attempt, fetched side by side: one round trip, not one per run."""
@@ -149,7 +151,7 @@ class GitHubApi:
                 return runs, True
             answer, next_url = self._get(url, params)
             runs += [
-                _past_run(item)
+                _past_run(item, self.debug)
                 for item in answer.get("workflow_runs") or []
                 if isinstance(item, dict) and isinstance(item.get("id"), int)
             ]
@@ -241,43 +243,50 @@ class GitHubApi:
     def _get_any(self, url: str, params: dict[str, str | int]) -> tuple[Any, str | None]:
         if self._deadline is None:
             self._deadline = self.clock() + self.budget_seconds
-        remaining = self._deadline - self.clock()
-        if remaining < 0.2:
+        if self._deadline - self.clock() < 0.2:
             raise self._too_slow()
         self.debug(f"GET {url} {params}")
         try:
-            with self.session.get(
+            answer = call(
+                self.session,
+                "GET",
                 url,
+                token=self.token,
+                deadline=self._deadline,
+                max_bytes=MAX_ANSWER_BYTES,
+                clock=self.clock,
                 params=params,
                 headers={
                     "Accept": "application/vnd.github+json",
                     "X-GitHub-Api-Version": "2022-11-28",
                     "User-Agent": USER_AGENT,
                 },
-                auth=BearerToken(self.token),
-                timeout=(remaining, remaining),
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                body = self._read(response)
-        except requests.Timeout:
-            raise self._too_slow() from None
-        except requests.RequestException as exc:
+            )
+        except NoAnswer as no_answer:
+            if no_answer.timed_out:
+                raise self._too_slow() from None
             raise GitHubUnavailable(
-                f"it could not be reached ({type(exc).__name__})", messages.GITHUB_FIX_NETWORK
+                f"it could not be reached ({no_answer})", messages.GITHUB_FIX_NETWORK
             ) from None
-        self._keep_rate_limit(response)
-        if response.status_code != 200:
-            raise _unavailable(response, _message(body))
+        self._keep_rate_limit(answer)
+        if answer.timed_out:
+            raise self._too_slow()
+        if answer.truncated:
+            raise GitHubUnavailable("its answer was too large", messages.GITHUB_FIX_NONE)
+        if not answer.complete:
+            raise GitHubUnavailable(f"{answer.problem}", messages.GITHUB_FIX_NETWORK)
+        if answer.status != 200:
+            raise _unavailable(answer, _message(answer.body))
         try:
-            answer = json.loads(body)
-        except ValueError:
+            parsed = untrusted.loads(answer.body)
+        except untrusted.NotStrictJson:
             raise GitHubUnavailable("its answer was not JSON", messages.GITHUB_FIX_NONE) from None
-        return answer, response.links.get("next", {}).get("url")
+        next_url = answer.links.get("next", {}).get("url")
+        return parsed, next_url if isinstance(next_url, str) else None
 
-    def _keep_rate_limit(self, response: requests.Response) -> None:
-        limit = _header_int(response, "x-ratelimit-limit")
-        remaining = _header_int(response, "x-ratelimit-remaining")
+    def _keep_rate_limit(self, answer: Answer) -> None:
+        limit = _header_int(answer, "x-ratelimit-limit")
+        remaining = _header_int(answer, "x-ratelimit-remaining")
         if limit is None or remaining is None:
             return
         with self._rate_lock:
@@ -291,21 +300,9 @@ class GitHubApi:
             f"it did not answer within {self.budget_seconds:g} seconds", messages.GITHUB_FIX_NETWORK
         )
 
-    def _read(self, response: requests.Response) -> bytes:
-        """The answer's body, within the time budget and a size cap (read times out per chunk only)."""
-        chunks, size = [], 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > MAX_ANSWER_BYTES:
-                raise GitHubUnavailable("its answer was too large", messages.GITHUB_FIX_NONE)
-            if self._deadline is not None and self.clock() > self._deadline:
-                raise self._too_slow()
-            chunks.append(chunk)
-        return b"".join(chunks)
 
-
-def _unavailable(response: requests.Response, message: str) -> GitHubUnavailable:
-    status = response.status_code
+def _unavailable(response: Answer, message: str) -> GitHubUnavailable:
+    status = response.status
     if status in (403, 429) and "secondary rate limit" in message.lower():
         # Too many requests at once or too fast (GitHub's secondary limits): it passes, and the token's
         # permissions are not the cause, whatever the status.
@@ -340,26 +337,26 @@ def _unavailable(response: requests.Response, message: str) -> GitHubUnavailable
 def _message(body: bytes) -> str:
     """An error answer's `message` (GitHub's basic-error), or "" where it has none."""
     try:
-        answer = json.loads(body)
-    except ValueError:
+        answer = untrusted.loads(body)
+    except untrusted.NotStrictJson:
         return ""
     message = answer.get("message") if isinstance(answer, dict) else None
     return message if isinstance(message, str) else ""
 
 
-def _header_int(response: requests.Response, name: str) -> int | None:
+def _header_int(response: Answer, name: str) -> int | None:
     value = response.headers.get(name, "")
-    return int(value) if re.fullmatch(r"\d{1,9}", value) else None
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
 
 
-def _reset_time(response: requests.Response) -> str:
+def _reset_time(response: Answer) -> str:
     """When to try again: `retry-after` where GitHub gives it (a secondary limit's own wait), else when
     the primary limit resets."""
     retry_after = response.headers.get("retry-after", "")
-    if re.fullmatch(r"\d{1,6}", retry_after):
+    if re.fullmatch(r"[0-9]{1,6}", retry_after):
         return f"; retry after {retry_after} s"
     reset = response.headers.get("x-ratelimit-reset", "")
-    if re.fullmatch(r"\d{1,12}", reset):
+    if re.fullmatch(r"[0-9]{1,11}", reset):  # up to the year 5138: within what datetime can hold
         return f"; it resets at {datetime.fromtimestamp(int(reset), UTC):%H:%M} UTC"
     return ""
 
@@ -369,7 +366,7 @@ def _same_origin(url: str, base_url: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-def _job(item: dict[str, Any]) -> Job:
+def _job(item: dict[str, Any], debug: Callable[[str], None]) -> Job:
     steps = tuple(
         Step(_text(step.get("name")) or "step", _text(step.get("status")), _text(step.get("conclusion")))
         for step in item.get("steps") or []
@@ -381,7 +378,7 @@ def _job(item: dict[str, Any]) -> Job:
         name=_text(item.get("name")) or "job",
         status=_text(item.get("status")),
         conclusion=_text(item.get("conclusion")),
-        url=_text(item.get("html_url")),
+        url=_link(item.get("html_url"), "a job's html_url", debug),
         runner_name=_text(item.get("runner_name")),
         steps=steps,
         started_at=_time(item.get("started_at")),
@@ -390,7 +387,7 @@ def _job(item: dict[str, Any]) -> Job:
     )
 
 
-def _past_run(item: dict[str, Any]) -> PastRun:
+def _past_run(item: dict[str, Any], debug: Callable[[str], None]) -> PastRun:
     head_repository = item.get("head_repository")
     head_repository_name = head_repository.get("full_name") if isinstance(head_repository, dict) else None
     return PastRun(
@@ -400,7 +397,7 @@ def _past_run(item: dict[str, Any]) -> PastRun:
         event=_text(item.get("event")),
         head_branch=_text(item.get("head_branch")),
         head_repository=_text(head_repository_name),
-        url=_text(item.get("html_url")),
+        url=_link(item.get("html_url"), "a run's html_url", debug),
         status=_text(item.get("status")),
         run_attempt=_int(item.get("run_attempt")),
     )
@@ -417,14 +414,23 @@ def _annotation(item: dict[str, Any]) -> Annotation:
 
 
 def _time(value: object) -> datetime | None:
-    """GitHub's ISO 8601 times (`2026-11-26T08:00:00Z`)."""
+    """GitHub's ISO 8601 times (`2026-11-26T08:00:00Z`), in UTC."""
     if not isinstance(value, str):
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):  # not a time, or one out of datetime's range once in UTC
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _link(value: object, what: str, debug: Callable[[str], None]) -> str | None:
+    """A URL from an answer, where it is fit to be a link; else None, with a debug line."""
+    text = _text(value)
+    if text is not None and untrusted.link(text) is None:
+        debug(f"GitHub's API gave {what} that is no http(s) URL fit for a link; it is left out.")
+        return None
+    return text
 
 
 def _text(value: object) -> str | None:

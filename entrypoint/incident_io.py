@@ -1,9 +1,13 @@
 """Talking to incident.io: POST one alert event (or one heartbeat ping), retrying what is worth retrying.
 
 - Success is any 2xx; the body's `status` is logged, never insisted on.
-- Retried: connection errors, timeouts, 408, 429, 500, 502, 503, 504, with capped exponential backoff
-  and jitter, or as long as `Retry-After` / the body's `rate_limit.retry_after` asks.
+- Retried: connection errors, timeouts, an answer cut short (a connection closed in the middle of it, a
+  body that cannot be decoded), 408, 429, 500, 502, 503, 504, with capped exponential backoff and jitter,
+  or as long as `Retry-After` / the body's `rate_limit.retry_after` asks.
 - Not retried: every other answer. A failure says what incident.io said and what to do.
+- `timeout-seconds` bounds each attempt whole: connecting, the headers and the body (http_call.py).
+- A 2xx status line is an accepted event, whatever follows it: a body cut short or odd bytes in it never
+  turn a delivered alert into a failed one.
 - The token travels only in the Authorization header, only to the api-url host: redirects are not
   followed and `~/.netrc` is never consulted. Proxies come from HTTPS_PROXY / NO_PROXY as usual.
 """
@@ -11,7 +15,6 @@
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import random
 import time
@@ -23,8 +26,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from entrypoint import ACTION_NAME, __version__
-from entrypoint.http_auth import BearerToken
+from entrypoint import ACTION_NAME, __version__, messages, untrusted
+from entrypoint.http_call import Answer, NoAnswer, call
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BACKOFF_BASE_SECONDS = 1.0
@@ -32,6 +35,8 @@ BACKOFF_CAP_SECONDS = 20.0
 # incident.io's per-source limit is per minute, so a minute is the longest wait worth honouring.
 MAX_RETRY_AFTER_SECONDS = 60.0
 SERVER_WAIT_JITTER_SECONDS = 0.25
+# incident.io's answers are a few hundred bytes; more is kept only up to this (it becomes an output).
+MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = f"{ACTION_NAME}/{__version__} python-requests/{requests.__version__}"
 
 
@@ -127,6 +132,7 @@ class Client:
     sleep: Callable[[float], None] = time.sleep
     random: Callable[[], float] = random.random
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
 
     def send(self, body: bytes | None) -> Accepted:
@@ -137,52 +143,57 @@ class Client:
         for attempt in range(1, self.max_attempts + 1):
             size = len(body) if body is not None else 0
             self.debug(f"POST {self.url} attempt {attempt}/{self.max_attempts}, {size} bytes")
+            wait = None
             try:
-                response = self.session.post(
+                answer = call(
+                    self.session,
+                    "POST",
                     self.url,
+                    token=self.token,
+                    deadline=self.clock() + self.timeout_seconds,
+                    max_bytes=MAX_ANSWER_BYTES,
+                    clock=self.clock,
                     data=body,
                     headers=headers,
-                    auth=BearerToken(self.token),
-                    timeout=(min(self.timeout_seconds, 10.0), self.timeout_seconds),
-                    allow_redirects=False,
                 )
-            except requests.Timeout:
-                failure = DeliveryFailed(
-                    f"incident.io did not answer within {self.timeout_seconds:g} s",
-                    attempts=attempt,
-                    timed_out=True,
-                )
-                wait = None
-            except requests.ConnectionError as exc:
-                failure = DeliveryFailed(
-                    f"could not connect to {self._host()} ({_connection_reason(exc)})", attempts=attempt
-                )
-                wait = None
-            except requests.RequestException as exc:
-                raise DeliveryFailed(
-                    f"the request to {self._host()} failed ({type(exc).__name__})", attempts=attempt
-                ) from None
+            except NoAnswer as no_answer:
+                failure = self._no_answer(no_answer, attempt)
+                if not no_answer.retryable:
+                    raise failure from None
             else:
-                text = response.text
+                text = answer.body.decode("utf-8", errors="replace")
                 parsed = _json_or_none(text)
-                self.debug(f"incident.io answered HTTP {response.status_code}")
-                if 200 <= response.status_code < 300:
+                self.debug(f"incident.io answered HTTP {answer.status}")
+                if 200 <= answer.status < 300:
+                    if not answer.complete:
+                        self.debug(f"Its answer was cut short: {answer.problem}.")
                     return Accepted(
-                        response.status_code,
-                        text,
-                        parsed if isinstance(parsed, dict) else None,
-                        attempt,
+                        answer.status, text, parsed if isinstance(parsed, dict) else None, attempt
                     )
-                error = IncidentIoError.parse(parsed)
-                failure = _refusal(response, error, text, attempt, self.what)
-                if response.status_code not in RETRY_STATUSES:
-                    raise failure
-                wait = self._server_wait(response, error)
-                if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
-                    raise failure.amended(
-                        f"; incident.io asked to wait {wait:.0f} s before retrying, longer than "
-                        f"this action waits ({MAX_RETRY_AFTER_SECONDS:.0f} s)"
+                if not answer.complete:  # as a network failure: what it said is not known
+                    problem = (
+                        f"its answer did not arrive whole within {self.timeout_seconds:g} s"
+                        if answer.timed_out
+                        else answer.problem
                     )
+                    failure = DeliveryFailed(
+                        f"{self._host()} answered HTTP {answer.status}, but {problem}",
+                        status_code=answer.status,
+                        text=text,
+                        attempts=attempt,
+                        timed_out=answer.timed_out,
+                    )
+                else:
+                    error = IncidentIoError.parse(parsed)
+                    failure = _refusal(answer, error, text, attempt, self.what)
+                    if answer.status not in RETRY_STATUSES:
+                        raise failure
+                    wait = self._server_wait(answer, error)
+                    if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
+                        raise failure.amended(
+                            f"; incident.io asked to wait {wait:.0f} s before retrying, longer than "
+                            f"this action waits ({MAX_RETRY_AFTER_SECONDS:.0f} s)"
+                        )
             if attempt == self.max_attempts:
                 if self.max_attempts > 1:
                     raise failure.amended(f" (gave up after {attempt} attempts)")
@@ -204,8 +215,19 @@ class Client:
         ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** (attempt - 1))
         return ceiling / 2 + self.random() * ceiling / 2  # "equal jitter"
 
-    def _server_wait(self, response: requests.Response, error: IncidentIoError) -> float | None:
-        header = response.headers.get("Retry-After")
+    def _no_answer(self, no_answer: NoAnswer, attempt: int) -> DeliveryFailed:
+        if no_answer.timed_out:
+            return DeliveryFailed(
+                f"incident.io did not answer within {self.timeout_seconds:g} s",
+                attempts=attempt,
+                timed_out=True,
+            )
+        if not no_answer.retryable:
+            return DeliveryFailed(f"the request to {self._host()} failed: {no_answer}", attempts=attempt)
+        return DeliveryFailed(f"could not connect to {self._host()} ({no_answer})", attempts=attempt)
+
+    def _server_wait(self, answer: Answer, error: IncidentIoError) -> float | None:
+        header = answer.headers.get("Retry-After")
         for value in (header, error.retry_after):
             if value:
                 wait = parse_retry_after(value, self.now())
@@ -218,7 +240,8 @@ class Client:
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After value: delta-seconds, an HTTP date, or RFC 3339."""
+    """Seconds to wait from a Retry-After value: delta-seconds, an HTTP date, or RFC 3339; None for
+    anything else."""
     value = value.strip()
     try:
         seconds = float(value)
@@ -226,31 +249,31 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
         pass
     else:
         return None if math.isnan(seconds) else max(0.0, seconds)
-    when: datetime | None = None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         try:
             when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    try:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - now).total_seconds())
+    except (ValueError, OverflowError):  # a date no clock reaches
+        return None
 
 
 def _refusal(
-    response: requests.Response, error: IncidentIoError, text: str, attempts: int, what: str = "alert"
+    answer: Answer, error: IncidentIoError, text: str, attempts: int, what: str = "alert"
 ) -> DeliveryFailed:
-    code = response.status_code
+    code = answer.status
     if 300 <= code < 400:
         # Not a refusal: whatever answers at api-url points elsewhere, and following it could carry the
-        # token there. Only the scheme and host of where it points are repeated.
-        where = urlsplit(response.headers.get("Location", ""))
-        shown = where.scheme in ("http", "https") and where.hostname
-        to = f" to {where.scheme}://{where.hostname}" if shown else ""
+        # token there. Only the scheme and host of where it points are repeated (redacted like all text).
+        to = _redirect_target(answer.headers.get("Location", ""))
         reason = (
-            f"{urlsplit(response.url).netloc} answered with a redirect (HTTP {code}){to}, which is not "
+            f"{urlsplit(answer.url).netloc} answered with a redirect (HTTP {code}){to}, which is not "
             "followed so that the token stays with incident.io"
         )
         return DeliveryFailed(reason, status_code=code, error=error, text=text, attempts=attempts)
@@ -271,24 +294,20 @@ def _refusal(
     return DeliveryFailed(reason, status_code=code, error=error, text=text, attempts=attempts)
 
 
+def _redirect_target(location: str) -> str:
+    """` to https://host` for a redirect's Location, or "" where it names no http(s) host."""
+    try:
+        where = urlsplit(location)
+        host = where.hostname
+    except ValueError:  # an unbalanced `[` in the host
+        return ""
+    if where.scheme not in ("http", "https") or not host:
+        return ""
+    return f" to {where.scheme}://{messages.one_line(host, 100)}"
+
+
 def _json_or_none(text: str) -> Any:
     try:
-        return json.loads(text) if text.strip() else None
+        return untrusted.loads(text) if text.strip() else None
     except ValueError:
         return None
-
-
-def _connection_reason(exc: requests.ConnectionError) -> str:
-    text = str(exc)
-    for marker, reason in (
-        ("Name or service not known", "the host name does not resolve"),
-        ("Temporary failure in name resolution", "the host name does not resolve"),
-        ("Connection refused", "connection refused"),
-        ("RemoteDisconnected", "the server closed the connection without answering"),
-        ("Connection reset", "the connection was reset"),
-        ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate is not trusted"),
-        ("ProxyError", "the proxy refused or failed"),
-    ):
-        if marker in text:
-            return reason
-    return type(exc).__name__

@@ -335,3 +335,16 @@ HELD_BACK = (
 )
 GITHUB_API_TITLE = "incident.io alert: less detail from GitHub"
 UNKNOWN_VARIABLE_TITLE = "incident.io alert: unknown setting"
+VARIABLES_IGNORED = (
+    "{variables} {are} set in the step's environment (by env:, or by an earlier step through $GITHUB_ENV) "
+    "and ignored: in a workflow only the step's with: sets this action's inputs, so that nothing an earlier "
+    "step writes can send the token elsewhere, change the status or silence the alert. {fix}"
+)
+VARIABLES_IGNORED_FIX = "Set {inputs} under with: if that is what you meant."
+VARIABLES_IGNORED_TITLE = "incident.io alert: variable ignored"
+UNUSED_WITH_STATUS = (
+    "status is {status}, so every run sends a {status} alert and {inputs} {have} no say in it, nor do newer "
+    "runs of the job: they decide the status only with status: auto, the default. Leave status at auto for "
+    "them to apply, or remove {inputs}."
+)
+INPUTS_TITLE = "incident.io alert: check inputs"

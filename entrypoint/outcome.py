@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from entrypoint import untrusted
 from entrypoint.runner import OutputFileError, Runner
 
 EXIT_OK = 0
@@ -65,8 +66,8 @@ def summary_markdown(outcome: Outcome, details: list[str]) -> str:
         rows.append(("Heartbeat", outcome.heartbeat))
     lines = [f"### incident.io alert: {outcome.headline}", "", "| | |", "|---|---|"]
     lines += [f"| {name} | {_cell(value)} |" for name, value in rows]
-    if outcome.link.startswith(("https://", "http://")):
-        lines.append(f"| Link | [{_cell(outcome.link)}]({outcome.link.replace(')', '%29')}) |")
+    if link := untrusted.link(outcome.link):
+        lines.append(f"| Link | [{_cell(link)}]({untrusted.markdown_link_target(link)}) |")
     lines += [""] + [f"- {_cell(detail)}" for detail in details]
     return "\n".join(lines).rstrip() + "\n\n"
 

@@ -11,6 +11,7 @@ above all, never print `::add-mask::<secret>`, which would put the secret itself
 
 from __future__ import annotations
 
+import re
 import secrets
 import sys
 import threading
@@ -19,9 +20,25 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
+from entrypoint.untrusted import clean_text
+
 # The runner's own credentials in a step's environment. The runner masks them in the log itself; they
 # are redacted from everything this class writes too, in case some text (an error message) echoes one.
 RUNNER_SECRETS = ("ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+MIN_RUNNER_SECRET_LENGTH = 16
+
+
+# Where GitHub's runner puts the event file inside a container step. It sets GITHUB_EVENT_PATH over anything
+# an earlier step wrote to $GITHUB_ENV; act puts its own under /var/run/act.
+RUNNER_EVENT_PATH = "/github/workflow/event.json"
+
+
+def under_act(environ: Mapping[str, str]) -> bool:
+    """Whether nektos/act runs the step (a workflow run on a developer's machine): act sets ACT=true. On
+    GitHub's runner any earlier step may write ACT=true to $GITHUB_ENV too, and it must not turn the alert
+    into a dry run there, so the event file's path, which only the runner sets, must not be the runner's."""
+    acting = environ.get("ACT", "").strip().lower() == "true"
+    return acting and environ.get("GITHUB_EVENT_PATH", "").strip() != RUNNER_EVENT_PATH
 
 
 def escape_data(text: str) -> str:
@@ -51,29 +68,35 @@ class Runner:
         self._stream = stream if stream is not None else sys.stdout
         self._writing = threading.RLock()
         self.in_actions = environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
-        # nektos/act, which runs workflows on a developer's machine (it sets ACT=true in every step).
-        self.is_act = environ.get("ACT", "").strip().lower() == "true"
+        self.is_act = under_act(environ)
         self.debug_enabled = environ.get("RUNNER_DEBUG", "").strip() == "1"
         self._output_path = environ.get("GITHUB_OUTPUT", "").strip() or None
         self._summary_path = environ.get("GITHUB_STEP_SUMMARY", "").strip() or None
         self._secrets: list[str] = []
+        self._secret_pattern: re.Pattern[str] | None = None
         for name in RUNNER_SECRETS:
-            self._remember(environ.get(name, "").strip())
+            value = environ.get(name, "").strip()
+            if len(value) >= MIN_RUNNER_SECRET_LENGTH:  # shorter is no credential (act sets a placeholder)
+                self._remember(value)
 
     # -- plain lines -------------------------------------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """Replace every registered secret, e.g. a token that an API answer echoed back."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """Replace every registered secret, e.g. a token that an API answer echoed back, in any case: a
+        host name or an error message may have lower-cased it (the runner's own mask is case-sensitive)."""
+        if self._secret_pattern is None:
+            return text
+        return self._secret_pattern.sub("***", text)
 
     def _print(self, line: str) -> None:
         self._write(self.redact(line))
 
     def _write(self, line: str) -> None:
+        """One whole line to the log. Only this class's own command syntax reaches it unredacted: every
+        text inside a command is redacted before it is put there, so no secret, however short, can turn
+        `::error` or `::stop-commands::` into something else."""
         with self._writing:
-            self._stream.write(line + "\n")
+            self._stream.write(clean_text(line) + "\n")
             self._stream.flush()
 
     def info(self, line: str) -> None:
@@ -91,9 +114,9 @@ class Runner:
             return
         token = secrets.token_hex(16)
         with self._writing:  # no other thread's line inside the block, where it would go unread
-            self._print(f"::stop-commands::{token}")
+            self._write(f"::stop-commands::{token}")
             self._print(text)
-            self._print(f"::{token}::")
+            self._write(f"::{token}::")
 
     # -- commands ----------------------------------------------------------------------------------
 
@@ -106,17 +129,20 @@ class Runner:
             self._write(f"::add-mask::{escape_data(secret)}")
 
     def _remember(self, secret: str) -> None:
-        if secret and secret not in self._secrets:
+        if secret and secret.lower() not in (known.lower() for known in self._secrets):
             self._secrets.append(secret)
-            self._secrets.sort(key=len, reverse=True)  # a secret inside another is replaced after it
+            # The longest first: a secret inside another is replaced after it.
+            alternatives = sorted(self._secrets, key=len, reverse=True)
+            self._secret_pattern = re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
 
     def _annotation(self, kind: str, message: str, title: str | None) -> None:
+        message, title = self.redact(message), self.redact(title) if title else title
         if self.in_actions:
             props = f" title={escape_property(title)}" if title else ""
-            self._print(f"::{kind}{props}::{escape_data(message)}")
+            self._write(f"::{kind}{props}::{escape_data(message)}")
         else:
             label = f"{kind.capitalize()}: {title}: " if title else f"{kind.capitalize()}: "
-            self._print(label + message)
+            self._write(label + message)
 
     def error(self, message: str, title: str | None = None) -> None:
         self._annotation("error", message, title)
@@ -130,7 +156,7 @@ class Runner:
     def debug(self, message: str) -> None:
         """Detail the runner shows only with step debug logging on (`RUNNER_DEBUG=1`)."""
         if self.in_actions:
-            self._print(f"::debug::{escape_data(message)}")
+            self._write(f"::debug::{escape_data(self.redact(message))}")
         elif self.debug_enabled:
             self._print(f"Debug: {message}")
 
@@ -138,14 +164,14 @@ class Runner:
     def group(self, title: str) -> Iterator[None]:
         """A collapsible section of the log."""
         if self.in_actions:
-            self._print(f"::group::{escape_data(title)}")
+            self._write(f"::group::{escape_data(self.redact(title))}")
         else:
             self._print(f"-- {title}")
         try:
             yield
         finally:
             if self.in_actions:
-                self._print("::endgroup::")
+                self._write("::endgroup::")
 
     # -- files -------------------------------------------------------------------------------------
 
@@ -159,7 +185,7 @@ class Runner:
             return
         chunks = []
         for name, value in outputs.items():
-            redacted = self.redact(value)
+            redacted = clean_text(self.redact(value))
             delimiter = _fresh_delimiter(redacted)
             chunks.append(f"{name}<<{delimiter}\n{redacted}\n{delimiter}\n")
         self._append(self._output_path, "".join(chunks))
@@ -168,7 +194,7 @@ class Runner:
         """Append a markdown section to the job summary (`GITHUB_STEP_SUMMARY`)."""
         if self._summary_path is None:
             return
-        markdown = self.redact(markdown)
+        markdown = clean_text(self.redact(markdown))
         self._append(self._summary_path, markdown if markdown.endswith("\n") else markdown + "\n")
 
     @staticmethod

@@ -1,9 +1,13 @@
 """Reading the settings: the action's inputs, from the environment, validated all at once.
 
-Each input is read from `INPUT_<NAME>` (what the runner sets from `with:`; hyphens kept, so
-`INPUT_API-TOKEN`), then from `INCIDENT_IO_<NAME>` (what action.yml's `runs.env` maps, what a job's
-`env:` may hold, and what a user sets with `docker run -e`). The first non-blank value wins; values
-are trimmed. Defaults live here and only here, in `Settings`.
+Where the step came through action.yml (`uses: owner/action`, `uses: ./`), each input is read from
+`INPUT_<NAME>` alone: what the runner sets from `with:` (hyphens kept, so `INPUT_API-TOKEN`), and what
+no earlier step can change. An `INCIDENT_IO_<NAME>` variable there comes from `env:` or from an earlier
+step's `$GITHUB_ENV`, which the runner lets win over action.yml's own settings: it is ignored, with a
+warning where it would differ (`ignored_variables`), so that nothing but `with:` can send the token
+elsewhere or silence the alert. Elsewhere (`uses: docker://`, `docker run -e`) the inputs are the
+`INCIDENT_IO_<NAME>` variables. Blank values count as unset; values are trimmed. Defaults live here and
+only here, in `Settings`.
 
 The two required inputs are checked apart from the others (`missing_required`): a run that sends
 nothing on purpose (a feature branch, a fork's pull request) must not fail for want of secrets it
@@ -21,14 +25,18 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, ValidationInfo, field_validator
 
+from entrypoint import messages, untrusted
+from entrypoint.runner import under_act
+
 DEFAULT_API_URL = "https://api.incident.io"
 ENV_PREFIX = "INCIDENT_IO_"
 ALERT_EVENTS_PATH = "/v2/alert_events/http/"
 HEARTBEAT_PATH = re.compile(r"/v2/heartbeat/([^/]*)/ping/?")
 EXAMPLE_CONFIG_ID = "01GW2G3V0S59R238FAHPDS1R66"
-# incident.io's source tokens are long random strings; a shorter value is a placeholder (`test`), and
-# masking it would garble every alert that contains the word.
-MIN_API_TOKEN_LENGTH = 16
+# incident.io's source tokens and GitHub's tokens are long random strings; a shorter value is a placeholder
+# (`test`, `token`): an input error, and never masked, as masking it would garble every line that holds
+# the word (`Input 'api-***'`).
+MIN_SECRET_LENGTH = 16
 # How close an unknown INCIDENT_IO_* variable must be to an input's to be called a misspelling of it.
 MISSPELLING_CUTOFF = 0.8
 
@@ -81,6 +89,7 @@ INPUTS: tuple[Input, ...] = (
     Input("heartbeat-token", secret=True),
 )
 INPUTS_BY_FIELD = {spec.field: spec for spec in INPUTS}
+INPUTS_BY_VARIABLE = {spec.env_variable: spec for spec in INPUTS}
 
 JsonObject = dict[str, Any]
 JOB_RESULTS = ("success", "failure", "cancelled", "skipped")
@@ -164,13 +173,19 @@ class Settings(BaseModel):
             raise ValueError(f"must be {what} alone: drop the 'Bearer ' prefix, which the action adds")
         if any(ch.isspace() for ch in value):
             raise ValueError(f"must be {what}, a single word with no spaces")
-        if incident_io and len(value) < MIN_API_TOKEN_LENGTH:
+        if incident_io and len(value) < MIN_SECRET_LENGTH:
             source = "HTTP" if info.field_name == "api_token" else "heartbeat"
             raise ValueError(
                 f"must be {what} (incident.io → Alerts → Sources → your {source} source), a long random "
                 f"string; this one has {len(value)} characters, so it looks like a placeholder. To try "
                 f"the action without a token, leave {INPUTS_BY_FIELD[info.field_name or ''].name} out and "
                 "set dry-run"
+            )
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be {what}, a long random string; this one has {len(value)} characters, so it looks "
+                "like a placeholder. Leave github-token at its default, ${{ github.token }}, or set it "
+                "empty to read nothing from GitHub's API"
             )
         return value
 
@@ -214,7 +229,7 @@ class Settings(BaseModel):
         if value in ("null", "{}"):
             return None
         try:
-            parsed = json.loads(value)
+            parsed = untrusted.loads(value, surrogates="refuse")
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
@@ -246,9 +261,8 @@ class Settings(BaseModel):
     @field_validator("source_url", mode="before")
     @classmethod
     def _source_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http(s) URL; got {_show(value)}")
+        if untrusted.link(value) is None:
+            raise ValueError(f"must be an http(s) URL with no spaces or line breaks; got {_show(value)}")
         return value
 
     @field_validator("dry_run", mode="before")
@@ -279,7 +293,7 @@ class Settings(BaseModel):
     @field_validator("check_run_id", mode="before")
     @classmethod
     def _check_run_id(cls, value: str) -> int:
-        if not re.fullmatch(r"\d{1,20}", value) or int(value) == 0:
+        if not re.fullmatch(r"[0-9]{1,20}", value) or int(value) == 0:
             raise ValueError(
                 "must be the job's check run id, a whole number as ${{ job.check_run_id }} gives; "
                 f"got {_show(value)}"
@@ -289,14 +303,14 @@ class Settings(BaseModel):
     @field_validator("max_attempts", mode="before")
     @classmethod
     def _attempts(cls, value: str) -> int:
-        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 10:
+        if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= 10:
             raise ValueError(f"must be a whole number from 1 to 10; got {_show(value)}")
         return int(value)
 
     @field_validator("failures_before_alert", mode="before")
     @classmethod
     def _failures(cls, value: str) -> int:
-        if not re.fullmatch(r"\d{1,3}", value) or not 1 <= int(value) <= 20:
+        if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= 20:
             raise ValueError(f"must be a whole number from 1 to 20; got {_show(value)}")
         return int(value)
 
@@ -304,7 +318,8 @@ class Settings(BaseModel):
     @classmethod
     def _timeout(cls, value: str) -> float:
         try:
-            seconds = float(value)
+            # ASCII only: float() also reads other scripts' digits and "1_0".
+            seconds = float(value) if re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", value) else -1.0
         except ValueError:
             seconds = -1.0
         if not 1 <= seconds <= 120:  # also refuses nan and inf
@@ -337,15 +352,71 @@ def in_input_order(problems: list[Problem]) -> list[Problem]:
 
 
 def raw_inputs(environ: Mapping[str, str]) -> dict[str, str]:
-    """The non-blank, trimmed value of each input, by field name, with INPUT_* winning."""
+    """The non-blank, trimmed value of each input, by field name: from `INPUT_*` where the step came through
+    action.yml, else from `INCIDENT_IO_*`."""
+    through_action_yml = has_with_block(environ)
     values: dict[str, str] = {}
     for spec in INPUTS:
-        for variable in (spec.input_variable, spec.env_variable):
-            value = environ.get(variable, "").strip()
-            if value:
-                values[spec.field] = value
-                break
+        value = environ.get(spec.input_variable if through_action_yml else spec.env_variable, "").strip()
+        if value:
+            values[spec.field] = value
     return values
+
+
+def ignored_variables(environ: Mapping[str, str]) -> list[UnknownVariable]:
+    """Where the step came through action.yml: the `INCIDENT_IO_*` variables (in any case) that are set and
+    are ignored though they differ from the input, each with the input it is (or resembles). They come
+    from `env:` or from an earlier step, through `$GITHUB_ENV`; a variable that only repeats the input's
+    value changes nothing."""
+    if not has_with_block(environ):
+        return []
+    ignored = []
+    for variable in _prefixed(environ):
+        value = environ[variable].strip()
+        spec = INPUTS_BY_VARIABLE.get(variable)
+        same = spec is not None and value == environ.get(spec.input_variable, "").strip()
+        if value and not same:
+            ignored.append(UnknownVariable(variable, spec or _resembled(variable)))
+    return ignored
+
+
+def ignored_warning(ignored: list[UnknownVariable]) -> str | None:
+    """One warning naming every ignored variable and the input to set instead."""
+    if not ignored:
+        return None
+    names = [variable.name for variable in ignored]
+    meant = list(dict.fromkeys(variable.nearest.name for variable in ignored if variable.nearest))
+    fix = messages.VARIABLES_IGNORED_FIX.format(inputs=_and(meant)) if meant else ""
+    many = len(names) > 1
+    return messages.VARIABLES_IGNORED.format(
+        variables=_and(names), are="are" if many else "is", fix=fix
+    ).strip()
+
+
+# What only `status: auto` uses to decide the status: an explicit status decides alone.
+DECIDE_ONLY_WITH_AUTO = ("failures_before_alert", "on_cancelled", "needs")
+
+
+def unused_with_status(settings: Settings) -> str | None:
+    """A warning where status is firing or resolved (or an expression that gives one) and the step was also
+    given inputs that decide the status only with status: auto; None where there is nothing to say."""
+    given = [
+        INPUTS_BY_FIELD[field].name for field in DECIDE_ONLY_WITH_AUTO if field in settings.model_fields_set
+    ]
+    if settings.status == "auto" or not given:
+        return None
+    return messages.UNUSED_WITH_STATUS.format(
+        status=settings.status, inputs=_and(given), have="have" if len(given) > 1 else "has"
+    )
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _prefixed(environ: Mapping[str, str]) -> list[str]:
+    """The `INCIDENT_IO_*` variables, in any case, sorted."""
+    return sorted(name for name in environ if name.upper().startswith(ENV_PREFIX))
 
 
 @dataclass(frozen=True)
@@ -366,16 +437,23 @@ class UnknownVariable:
 
 
 def unknown_variables(environ: Mapping[str, str]) -> list[UnknownVariable]:
-    """The `INCIDENT_IO_*` variables (in any case) that are no input, each with the input it resembles."""
-    by_variable = {spec.env_variable: spec for spec in INPUTS}
-    unknown = []
-    for name in sorted(environ):
-        if name.upper().startswith(ENV_PREFIX) and name not in by_variable:
-            import difflib  # noqa: PLC0415 - only a run with an unknown variable needs it
+    """Where the inputs are `INCIDENT_IO_*` variables (no action.yml): those (in any case) that are no
+    input, each with the input it resembles. (Through action.yml, see `ignored_variables`.)"""
+    if has_with_block(environ):
+        return []
+    return [
+        UnknownVariable(name, _resembled(name))
+        for name in _prefixed(environ)
+        if name not in INPUTS_BY_VARIABLE
+    ]
 
-            close = difflib.get_close_matches(name.upper(), by_variable, n=1, cutoff=MISSPELLING_CUTOFF)
-            unknown.append(UnknownVariable(name, by_variable[close[0]] if close else None))
-    return unknown
+
+def _resembled(variable: str) -> Input | None:
+    """The input whose variable this one is close enough to be a misspelling of."""
+    import difflib  # noqa: PLC0415 - only a run with an unknown variable needs it
+
+    close = difflib.get_close_matches(variable.upper(), INPUTS_BY_VARIABLE, n=1, cutoff=MISSPELLING_CUTOFF)
+    return INPUTS_BY_VARIABLE[close[0]] if close else None
 
 
 def misspelt_dry_run(unknown: list[UnknownVariable]) -> Problem | None:
@@ -391,20 +469,27 @@ def misspelt_dry_run(unknown: list[UnknownVariable]) -> Problem | None:
 
 
 def has_with_block(environ: Mapping[str, str]) -> bool:
-    """Whether the step came through action.yml (`uses: owner/action`), which sets an INPUT_* variable
-    for every input; `uses: docker://` and runs outside GitHub Actions have only INCIDENT_IO_*."""
-    return any(name.startswith("INPUT_") for name in environ)
+    """Whether the step came through action.yml (`uses: owner/action`, `uses: ./`): the runner sets
+    `INPUT_<NAME>` for every input it declares, over anything an earlier step set. `uses: docker://` and
+    runs outside GitHub Actions have only `INCIDENT_IO_*`."""
+    return any(spec.input_variable in environ for spec in INPUTS)
 
 
 def secret_values(environ: Mapping[str, str]) -> list[str]:
-    """Every value a secret input may have arrived in, for masking before anything is printed."""
-    found = []
+    """What to mask before anything is printed: every word of MIN_SECRET_LENGTH characters or more of each
+    secret input, read where the settings read it (a real token, alone or inside `Bearer <token>`).
+
+    A shorter value is no real token (an input error, `_token`): masking it would garble every line with
+    the word. A variable the settings ignore is not masked either: through action.yml an earlier step could
+    otherwise have any text it chose (a branch name, the repository's) redacted from the alert."""
+    through_action_yml = has_with_block(environ)
+    found: list[str] = []
     for spec in INPUTS:
         if spec.secret:
-            for variable in (spec.input_variable, spec.env_variable):
-                value = environ.get(variable, "").strip()
-                if value and value not in found:
-                    found.append(value)
+            value = environ.get(spec.input_variable if through_action_yml else spec.env_variable, "")
+            for word in value.split():
+                if len(word) >= MIN_SECRET_LENGTH and word not in found:
+                    found.append(word)
     return found
 
 
@@ -417,6 +502,10 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
     if dry_run_by_default(environ):
         raw["dry_run"] = "true"
     problems = []
+    for field, value in list(raw.items()):
+        if untrusted.has_lone_surrogate(value):  # a variable that is not UTF-8: never sent, never shown
+            del raw[field]
+            problems.append(Problem(INPUTS_BY_FIELD[field], "is not UTF-8 text"))
     if not environ.get("GITHUB_REPOSITORY", "").strip():
         # Outside a workflow run there is nothing to derive these from.
         for field in ("title", "deduplication_key"):
@@ -445,11 +534,10 @@ def read_settings(environ: Mapping[str, str]) -> Settings:
 
 
 def dry_run_by_default(environ: Mapping[str, str]) -> bool:
-    """Under nektos/act (ACT=true), a local run of a workflow, often with the real secrets in a `.secrets`
-    file, dry-run defaults to true: a failing local run must not page on-call about the default branch.
-    `dry-run: false` sends."""
-    under_act = environ.get("ACT", "").strip().lower() == "true"
-    return under_act and "dry_run" not in raw_inputs(environ)
+    """Under nektos/act, a local run of a workflow, often with the real secrets in a `.secrets` file,
+    dry-run defaults to true: a failing local run must not page on-call about the default branch.
+    `dry-run: false` sends. (`under_act` says why an earlier step's `ACT=true` cannot do this on GitHub.)"""
+    return under_act(environ) and "dry_run" not in raw_inputs(environ)
 
 
 def missing_required(
@@ -531,7 +619,7 @@ def parse_needs(text: str) -> dict[str, str] | None:
         "(success, failure, cancelled or skipped)"
     )
     try:
-        parsed = json.loads(text)
+        parsed = untrusted.loads(text, surrogates="refuse")
     except ValueError:
         raise ValueError(f"{allowed}; it is not valid JSON") from None
     if not isinstance(parsed, dict):
@@ -550,10 +638,17 @@ def parse_metadata(text: str) -> JsonObject:
     allowed = "must be a JSON object or key=value lines"
     if text.startswith(("{", "[", '"')):
         try:
-            parsed = json.loads(text)
+            json.loads(text)  # where it is not JSON at all, say where
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno}, column {exc.colno}"
             raise ValueError(f"{allowed}; it is not valid JSON ({exc.msg} at {where})") from None
+        except (ValueError, RecursionError):
+            pass  # the strict reading below says why
+        try:
+            # Strict: what is sent is RFC 8259 JSON, without NaN, Infinity or lone surrogates.
+            parsed = untrusted.loads(text, surrogates="refuse")
+        except untrusted.NotStrictJson as exc:
+            raise ValueError(f"{allowed}; it is not strict JSON: {exc}") from None
         if not isinstance(parsed, dict):
             raise ValueError(f"{allowed}; the JSON is not an object")
         return parsed

@@ -17,13 +17,16 @@ Only the fields named here are read from the payload; nothing else of it reaches
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from entrypoint import untrusted
+
 DEFAULT_SERVER_URL = "https://github.com"
+# GitHub's webhook payloads are at most 25 MB; an event file larger than that is not GitHub's.
+MAX_EVENT_BYTES = 32 * 2**20
 DEFAULT_API_URL = "https://api.github.com"
 WATCHED_EVENTS = ("workflow_run", "check_suite", "check_run", "deployment_status")
 DEPENDABOT = "dependabot[bot]"
@@ -35,6 +38,8 @@ OriginKind = Literal["branch", "fork", "merge-queue", "tag", "deployment", "comm
 # ChatOps: runs started by a comment (`/test`). They run on the default branch's ref, usually test a pull
 # request's code, and anyone who can comment may start one, so they never stand for a branch.
 COMMENT_EVENTS = frozenset({"issue_comment"})
+# GitHub's owner/name: what a payload's repository must look like to be put in links and keys.
+REPOSITORY_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -224,9 +229,17 @@ class RunReading:
     warnings: list[str]
 
 
-def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
-    """Read the run from the environment and the event file; problems with the file are warnings."""
-    env = {key: value.strip() for key, value in environ.items() if key.startswith("GITHUB_")}
+def read_workflow_run(
+    environ: Mapping[str, str], debug: Callable[[str], None] = lambda _line: None
+) -> RunReading:
+    """Read the run from the environment and the event file; problems with the file are warnings. A link
+    the event file gives that is no http(s) URL fit for a link is left out, with a debug line."""
+    # Text that is not UTF-8 (a variable's odd bytes, as Python reads them) is shown as U+FFFD.
+    env = {
+        key: untrusted.clean_text(value.strip())
+        for key, value in environ.items()
+        if key.startswith(("GITHUB_", "RUNNER_"))
+    }
     repository = env.get("GITHUB_REPOSITORY", "")
     if not repository:
         return RunReading(None, [])
@@ -235,10 +248,10 @@ def read_workflow_run(environ: Mapping[str, str]) -> RunReading:
     server_url = (env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
     event_name = env.get("GITHUB_EVENT_NAME") or None
     api_url = (env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
-    runner_name = (environ.get("RUNNER_NAME") or "").strip() or None
-    runner_environment = (environ.get("RUNNER_ENVIRONMENT") or "").strip() or None
+    runner_name = env.get("RUNNER_NAME") or None
+    runner_environment = env.get("RUNNER_ENVIRONMENT") or None
     if event_name in WATCHED_EVENTS and payload:
-        watched = _WATCHED_READERS[event_name](payload, server_url, repository)
+        watched = _WATCHED_READERS[event_name](payload, server_url, repository, _Links(debug))
         if watched is not None:
             watched = dataclasses.replace(
                 watched, api_url=api_url, runner_name=runner_name, default_branch=default_branch
@@ -273,16 +286,22 @@ def _read_event(path: str) -> tuple[dict[str, Any], list[str]]:
     if not path:
         return {}, ["GITHUB_EVENT_PATH is not set" + fallback]
     try:
-        with open(path, encoding="utf-8-sig") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            data = file.read(MAX_EVENT_BYTES + 1)
     except OSError as exc:
         return {}, [f"Cannot read the event file {path} ({exc.strerror or exc})" + fallback]
+    if len(data) > MAX_EVENT_BYTES:
+        return {}, [f"The event file {path} is larger than {MAX_EVENT_BYTES // 2**20} MiB" + fallback]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return {}, [f"The event file {path} is not UTF-8" + fallback]
     if not text.strip():
         return {}, [f"The event file {path} is empty" + fallback]
     try:
-        payload = json.loads(text)
-    except ValueError:
-        return {}, [f"The event file {path} is not valid JSON" + fallback]
+        payload = untrusted.loads(text)
+    except untrusted.NotStrictJson as exc:
+        return {}, [f"The event file {path} is not valid JSON ({exc})" + fallback]
     if not isinstance(payload, dict):
         return {}, [f"The event file {path} does not hold a JSON object" + fallback]
     return payload, []
@@ -299,7 +318,7 @@ def _current_run(
     event_name: str | None,
 ) -> WorkflowRun:
     repo_url = f"{server_url}/{repository}"
-    run_id = _int(env.get("GITHUB_RUN_ID"))
+    run_id = untrusted.number(env.get("GITHUB_RUN_ID"))
     pull = _dict(payload.get("pull_request"))
     pull_request = None
     if event_name and event_name.startswith("pull_request") and pull:
@@ -321,8 +340,8 @@ def _current_run(
         branch=origin.name if origin.kind in PLACED_KINDS else None,
         event_name=event_name,
         run_id=run_id,
-        run_number=_int(env.get("GITHUB_RUN_NUMBER")),
-        run_attempt=_int(env.get("GITHUB_RUN_ATTEMPT")),
+        run_number=untrusted.number(env.get("GITHUB_RUN_NUMBER")),
+        run_attempt=untrusted.number(env.get("GITHUB_RUN_ATTEMPT")),
         run_url=f"{repo_url}/actions/runs/{run_id}" if run_id else None,
         actor=env.get("GITHUB_TRIGGERING_ACTOR") or env.get("GITHUB_ACTOR") or None,
         commit=commit,
@@ -387,11 +406,35 @@ def _origin_of_pull_request(env: Mapping[str, str], pull: Mapping[str, Any]) -> 
 # -- watched runs ------------------------------------------------------------------------------------
 
 
-def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repository: str) -> WorkflowRun | None:
+class _Links:
+    """Links from the event file: only an http(s) URL fit for a link is kept; what is dropped is said."""
+
+    def __init__(self, debug: Callable[[str], None]) -> None:
+        self._debug = debug
+
+    def __call__(self, value: object, what: str) -> str | None:
+        text = _str(value)
+        if text is None:
+            return None
+        kept = untrusted.link(text)
+        if kept is None:
+            self._debug(f"The event file's {what} is no http(s) URL fit for a link, so it is left out.")
+        return kept
+
+
+def _repository_name(value: object, fallback: str) -> str:
+    """A payload's owner/name where it is one, else this repository's (GITHUB_REPOSITORY)."""
+    name = _str(value)
+    return name if name and REPOSITORY_NAME.fullmatch(name) else fallback
+
+
+def _watched_workflow_run(
+    payload: Mapping[str, Any], server_url: str, repository: str, _links: _Links
+) -> WorkflowRun | None:
     run = _dict(payload.get("workflow_run"))
     if not run:
         return None
-    repository = _str(_dict(run.get("repository")).get("full_name")) or repository
+    repository = _repository_name(_dict(run.get("repository")).get("full_name"), repository)
     repo_url = f"{server_url}/{repository}"
     workflow = (
         _str(_dict(payload.get("workflow")).get("name"))
@@ -432,7 +475,7 @@ def _watched_workflow_run(payload: Mapping[str, Any], server_url: str, repositor
 
 
 def _watched_check(
-    kind: str, payload: Mapping[str, Any], server_url: str, repository: str
+    kind: str, payload: Mapping[str, Any], server_url: str, repository: str, links: _Links
 ) -> WorkflowRun | None:
     check = _dict(payload.get(kind))
     if not check:
@@ -445,7 +488,9 @@ def _watched_check(
     check_id = _int(check.get("id"))
     origin = origin_of_actions_run(kind, _str(suite.get("head_branch")), None, repository)
     if kind == "check_run":
-        url = _str(check.get("html_url")) or (f"{repo_url}/runs/{check_id}" if check_id else None)
+        url = links(check.get("html_url"), "check run URL") or (
+            f"{repo_url}/runs/{check_id}" if check_id else None
+        )
     else:
         url = f"{repo_url}/commit/{sha}/checks?check_suite_id={check_id}" if sha and check_id else None
     return WorkflowRun(
@@ -469,7 +514,9 @@ def _watched_check(
     )
 
 
-def _watched_deployment(payload: Mapping[str, Any], server_url: str, repository: str) -> WorkflowRun | None:
+def _watched_deployment(
+    payload: Mapping[str, Any], server_url: str, repository: str, links: _Links
+) -> WorkflowRun | None:
     status = _dict(payload.get("deployment_status"))
     if not status:
         return None
@@ -491,7 +538,9 @@ def _watched_deployment(payload: Mapping[str, Any], server_url: str, repository:
         run_id=_int(deployment.get("id")),
         run_number=None,
         run_attempt=None,
-        run_url=_str(status.get("log_url")) or _str(status.get("target_url")) or f"{repo_url}/deployments",
+        run_url=links(status.get("log_url"), "deployment log URL")
+        or links(status.get("target_url"), "deployment target URL")
+        or f"{repo_url}/deployments",
         actor=_login(status.get("creator")) or _login(payload.get("sender")),
         commit=Commit(sha, f"{repo_url}/commit/{sha}") if sha else None,
         pull_request=None,
@@ -503,8 +552,8 @@ def _watched_deployment(payload: Mapping[str, Any], server_url: str, repository:
 
 _WATCHED_READERS = {
     "workflow_run": _watched_workflow_run,
-    "check_suite": lambda p, s, r: _watched_check("check_suite", p, s, r),
-    "check_run": lambda p, s, r: _watched_check("check_run", p, s, r),
+    "check_suite": lambda p, s, r, links: _watched_check("check_suite", p, s, r, links),
+    "check_run": lambda p, s, r, links: _watched_check("check_run", p, s, r, links),
     "deployment_status": _watched_deployment,
 }
 
@@ -521,13 +570,7 @@ def _str(value: object) -> str | None:
 
 
 def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+    return untrusted.number(value)
 
 
 def _login(actor: object) -> str | None:

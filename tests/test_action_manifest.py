@@ -65,7 +65,9 @@ def test_a_comment_is_not_read_as_an_expression() -> None:
 
 
 STATUS_DEFAULT = "    default: ${{ job.status }}"
-TITLE_ENV = "    INCIDENT_IO_TITLE: ${{ inputs.title }}"
+# action.yml has no runs.env (only with: decides, issue 28): the loader is tried on one added to it.
+IMAGE = "  image: Dockerfile"
+TITLE_ENV = IMAGE + "\n  env:\n    INCIDENT_IO_TITLE: "
 NOT_HERE = "expressions are not allowed here"
 
 
@@ -78,13 +80,13 @@ NOT_HERE = "expressions are not allowed here"
             "    description: ${{ job.status }}",
             NOT_HERE,
         ),
-        ("  image: Dockerfile", "  image: ${{ inputs.image }}", NOT_HERE),
+        (IMAGE, "  image: ${{ inputs.image }}", NOT_HERE),
         (STATUS_DEFAULT, "    default: ${{ needs.test.result }}", "Unrecognized named-value: 'needs'"),
         (STATUS_DEFAULT, "    default: ${{ inputs.status }}", "Unrecognized named-value: 'inputs'"),
         (STATUS_DEFAULT, "    default: ${{ secrets.TOKEN }}", "Unrecognized named-value: 'secrets'"),
         (STATUS_DEFAULT, "    default: ${{ env.STATUS }}", "Unrecognized named-value: 'env'"),
         (STATUS_DEFAULT, "    default: ${{ always() }}", "Unrecognized function: 'always'"),
-        (TITLE_ENV, "    INCIDENT_IO_TITLE: ${{ github.workflow }}", "Unrecognized named-value: 'github'"),
+        (IMAGE, TITLE_ENV + "${{ github.workflow }}", "Unrecognized named-value: 'github'"),
         (STATUS_DEFAULT, "    default: ${{ job.status", "The expression is not closed"),
     ],
     ids=["name", "output", "image", "needs", "inputs", "secrets", "env", "always", "runs-env", "unclosed"],
@@ -103,8 +105,8 @@ def test_an_expression_naming_what_its_place_does_not_allow_is_refused(
         (STATUS_DEFAULT, "    default: ${{ hashFiles('**/requirements.txt') }}"),
         (STATUS_DEFAULT, "    default: ${{ format('{0}-{1}', runner.os, strategy.job-index) }}"),
         (STATUS_DEFAULT, "    default: \"${{ github.event_name == 'push' && 'a }}' || 'b' }}\""),
-        (TITLE_ENV, "    INCIDENT_IO_TITLE: ${{ inputs['title'] }}"),
-        (TITLE_ENV, "    INCIDENT_IO_TITLE: x-${{ toJSON(inputs) }}"),
+        (IMAGE, TITLE_ENV + "${{ inputs['title'] }}"),
+        (IMAGE, TITLE_ENV + "x-${{ toJSON(inputs) }}"),
     ],
     ids=["hashFiles", "format", "string-with-braces", "index", "toJSON"],
 )

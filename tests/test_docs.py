@@ -105,16 +105,10 @@ def test_action_yml_has_no_python_defaults_except_runner_contexts() -> None:
     )
 
 
-def test_every_input_is_mapped_in_runs_env_and_read_by_the_settings() -> None:
-    expected = {spec.env_variable: f"${{{{ inputs.{spec.name} }}}}" for spec in INPUTS}
-    env = ACTION["runs"]["env"]
-    assert env == expected, mismatch(
-        "action.yml `runs.env` and entrypoint/settings.py `INPUTS`",
-        {f"{name}: {value}" for name, value in expected.items() if env.get(name) != value},
-        {f"{name}: {value}" for name, value in env.items() if expected.get(name) != value},
-        "entrypoint/settings.py `INPUTS`",
-        "action.yml `runs.env`",
-    )
+def test_every_input_is_read_by_the_settings_from_the_runners_inputs_alone() -> None:
+    """No runs.env: an INCIDENT_IO_* variable there would lose to an earlier step's $GITHUB_ENV, and the
+    action reads its inputs from the runner's INPUT_* variables alone (issue 28)."""
+    assert "env" not in ACTION["runs"], "action.yml `runs.env`: the action reads INPUT_* only; remove it"
     named = {spec.name for spec in INPUTS}
     assert named == set(ACTION["inputs"]), mismatch(
         "The inputs", named - set(ACTION["inputs"]), set(ACTION["inputs"]) - named,

@@ -183,7 +183,9 @@ def test_a_token_pasted_with_its_bearer_prefix_is_told_to_drop_it(
     assert result.returncode == 2
     (error,) = errors(result)
     assert "drop the 'Bearer ' prefix, which the action adds" in error
-    assert TOKEN not in result.log.replace(f"::add-mask::Bearer {TOKEN}", "")
+    # The token itself is masked, prefix or not (issue 28: each word of a token's length, no shorter one).
+    assert result.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"
+    assert TOKEN not in result.log.replace(f"::add-mask::{TOKEN}", "")
 
 
 # -- 4. a misspelt dry run never sends -----------------------------------------------------------------------

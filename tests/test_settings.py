@@ -44,12 +44,14 @@ def test_defaults() -> None:
     )
 
 
-def test_input_wins_over_env_and_blank_input_falls_through() -> None:
+def test_through_action_yml_only_the_inputs_decide_and_a_blank_one_is_its_default() -> None:
+    """Issue 28: an INCIDENT_IO_* variable beside action.yml's INPUT_* comes from env: or an earlier step's
+    $GITHUB_ENV, and never decides (it used to fill in a blank input)."""
     env = {"INPUT_TITLE": "  from input  ", "INCIDENT_IO_TITLE": "from env", "INPUT_STATUS": "  "}
     env["INCIDENT_IO_STATUS"] = "Resolved"
     settings = read_settings({**BASE, **env})
     assert settings.title == "from input"
-    assert settings.status == "resolved"
+    assert settings.status == "auto"
 
 
 def test_env_alone_is_enough_outside_github_actions() -> None:

@@ -345,7 +345,19 @@ def process_environment(
     return env
 
 
-ENTRYPOINT = [sys.executable, "-m", "entrypoint"]
+# As the image runs it (Dockerfile's ENTRYPOINT: python -I -u -X utf8 -m entrypoint): isolated, so that no
+# PYTHON* variable an earlier step set reaches the interpreter, and UTF-8 whatever the locale. Isolated
+# mode ignores PYTHONPATH too, so this checkout goes on the path as the image's .pth file puts /action.
+ENTRYPOINT = [
+    sys.executable,
+    "-I",
+    "-u",
+    "-X",
+    "utf8",
+    "-c",
+    f"import runpy, sys; sys.path.insert(0, {str(ROOT)!r}); "
+    "runpy.run_module('entrypoint', run_name='__main__', alter_sys=True)",
+]
 
 
 def step_result(files: StepFiles, completed: subprocess.CompletedProcess[str]) -> StepResult:
