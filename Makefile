@@ -1,7 +1,7 @@
 # The two commands a newcomer runs: `make demo` and `make test`. Both build .venv
 # themselves from the hash-pinned requirements, with nothing but python3 and make.
-# The demo installs only what it runs (the action's requirements and PyYAML); the tests, the
-# linters and type checker too.
+# The demo installs only what it runs (the action's requirements); the tests, the linters and type
+# checker too.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,9 +22,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PIP_INSTALL) -r requirements.txt -r requirements-dev.txt
 	touch $@ $(DEMO_INSTALLED)
 
-$(DEMO_INSTALLED): requirements.txt requirements-demo.txt | $(VENV)/bin/python
-	@echo "Installing what the demo runs: requests, pydantic and PyYAML (hash-pinned) ..."
-	$(PIP_INSTALL) -r requirements.txt -r requirements-demo.txt
+$(DEMO_INSTALLED): requirements.txt | $(VENV)/bin/python
+	@echo "Installing what the demo runs, the action's own requirements: requests, pydantic and PyYAML (hash-pinned) ..."
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 demo: $(DEMO_INSTALLED)

@@ -104,7 +104,8 @@ def build_alert(
     if verdict.status is None:
         raise ValueError("nothing is sent: " + verdict.reason)
     failures = failures or Failures()
-    conclusion = _conclusion(settings, run, verdict.status)
+    timed_out_after = timed_out(verdict, failures)
+    conclusion = "timed_out" if timed_out_after is not None else _conclusion(settings, run, verdict.status)
     metadata = default_metadata(run, settings, conclusion)
     metadata.update(failure_metadata(failures, verdict.consecutive, settings.failures_before_alert))
     metadata.update(runner_metadata(run, settings, failures))
@@ -114,7 +115,13 @@ def build_alert(
         description += "\n" + failed_jobs_markdown(failures.failed_jobs)
     single = failures.single
     title = first_line(settings.title) or default_title(
-        run, settings, verdict.status, conclusion, failures, this_job=this_job
+        run,
+        settings,
+        verdict.status,
+        conclusion,
+        failures,
+        this_job=this_job,
+        timed_out_after=timed_out_after,
     )
     alert = Alert(
         title=title,
@@ -208,6 +215,7 @@ def default_title(
     failures: Failures,
     *,
     this_job: Job | None = None,
+    timed_out_after: int | None = None,
 ) -> str:
     """One line that says what happened first: `CI / test failed at step "Run pytest" on main in o/r`.
 
@@ -230,10 +238,24 @@ def default_title(
     what = "passed" if status == "resolved" else FIRING_VERBS.get(conclusion or "", "failed")
     if single and single.failed_steps and conclusion == "cancelled":
         what = "failed"  # a step failed, then the job was cancelled (a timeout): the failure is the news
-    if single and len(single.failed_steps) == 1:
+    if timed_out_after is not None and status == "firing":
+        what = f"timed out after {messages.duration(timed_out_after)}"
+    elif single and single.runner_lost and status == "firing":
+        what = messages.RUNNER_LOST  # not "failed at step": the step did not fail, its runner went away
+    elif single and len(single.failed_steps) == 1:
         what += f' at step "{messages.one_line(single.failed_steps[0], 60)}"'
     where = run.origin.where or (f"on {run.branch}" if run.branch else "")
     return " ".join(f"{subject} {what} {where} in {run.repository}".split())
+
+
+def timed_out(verdict: Verdict, failures: Failures) -> int | None:
+    """Seconds after which the job the alert is about hit its timeout-minutes, where that is the news."""
+    if verdict.status != "firing":
+        return None
+    if verdict.timed_out_after is not None:
+        return verdict.timed_out_after
+    single = failures.single
+    return single.timed_out_after if single is not None else None
 
 
 def _conclusion(settings: Settings, run: WorkflowRun | None, status: AlertStatus) -> str | None:
@@ -379,7 +401,7 @@ def failed_jobs_markdown(jobs: tuple[FailedJob, ...]) -> str:
         if steps:
             line += ": failed at " + ", ".join(steps)
         if job.seconds is not None:
-            line += f" after {_duration(job.seconds)}"
+            line += f" after {messages.duration(job.seconds)}"
         lines.append(line)
         lines += [f"    - {_md(error)}" for error in job.errors]
         if job.more_errors:
@@ -421,15 +443,6 @@ def runner_metadata(run: WorkflowRun | None, settings: Settings, failures: Failu
         return {}
     values = {"runner_name": name, "runner_environment": environment}
     return {key: value for key, value in values.items() if value}
-
-
-def _duration(seconds: int) -> str:
-    """`4m 12s`, `1h 5m`, `38s`."""
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes}m"
-    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
 
 
 def fit_to_size(alert: Alert) -> Alert:

@@ -108,8 +108,8 @@ def run(environ: Mapping[str, str], runner: Runner | None = None) -> int:
 
     decided, failures, known = _decide(settings, workflow_run, github, runner)
     key = deduplication_key(settings, workflow_run, known.this_job)
-    if decided.status is None:
-        return _skip(runner, decided.reason, key, settings)
+    if decided.status is None:  # a warning where it may be a page missed (a cancel not told apart)
+        return _skip(runner, decided.reason, key, settings, loud=decided.loud)
     if settings.heartbeat_only:
         return _heartbeat_only(settings, decided.status, key, runner, given.dry_run_by_default)
     if settings.title is not None and len(lines := settings.title.splitlines()) > 1:
@@ -170,7 +170,7 @@ def _decide(
     decided = verdict.decide(settings, run, known)
     failures, missing, errors_warning = Failures(), list(decided.missing), None
     if decided.status == "firing" and run is not None:
-        failures, left_out, errors_warning = _what_failed(settings, run, known, github, runner.is_act)
+        failures, left_out, errors_warning = _what_failed(run, known, github, runner.is_act)
         missing = left_out + missing
     for github_warning in (_github_warning(known, missing, runner.is_act), errors_warning):
         if github_warning:
@@ -229,13 +229,13 @@ def _heartbeat_only(settings: Settings, status: str, key: str, runner: Runner, b
 
 
 def _what_failed(
-    settings: Settings, run: WorkflowRun, known: facts.Facts, github: facts.GitHub, is_act: bool
+    run: WorkflowRun, known: facts.Facts, github: facts.GitHub, is_act: bool
 ) -> tuple[Failures, list[str], str | None]:
     """A firing alert's failed jobs with their error messages; what the GitHub warning must add that
     they leave out; and a warning of its own where only the error messages could not be read."""
     if known.jobs is None:
         return Failures(), [messages.GITHUB_MISSING_JOBS] if known.unavailable else [], None
-    failed = find_failed_jobs(known.jobs, datetime.now(UTC), cancelled_fails=settings.on_cancelled == "fire")
+    failed = find_failed_jobs(known.jobs, datetime.now(UTC))
     if known.unavailable is not None:  # no further call once GitHub could not answer
         unread_errors = any(job.completed for job in failed)
         return Failures(failed), [messages.GITHUB_MISSING_ERRORS] if unread_errors else [], None
@@ -243,7 +243,7 @@ def _what_failed(
     if api is not None and api.short_of_budget and any(job.completed for job in failed):
         # Detail only: the rate limit is the repository's, and its other workflows need it more.
         return Failures(failed, skipped_for_budget=(messages.BUDGET_SKIPPED_ERRORS,)), [], None
-    failed, unread = facts.read_errors(github, run.repository, failed)
+    failed, unread = facts.read_errors(github, run.repository, failed, known.annotations)
     return Failures(failed), [], _errors_warning(unread, known.api_url, is_act)
 
 

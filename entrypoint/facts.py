@@ -5,7 +5,12 @@
 - the workflow's other runs with the same origin, finished or not, each with its jobs where one job is
   compared, so that each can be judged by how that job ended in it;
 - whether a watched run's head branch is a tag of this repository;
-- the failed jobs' error messages (their check runs' annotations), read only for a firing alert.
+- the failed jobs' error messages (their check runs' annotations), read only for a firing alert;
+- what each cancel was (cancels.py), said once for every cancelled job read: by the cancelled jobs'
+  annotations where they are written (a notify job, a watcher), else by timing against the job's
+  `timeout-minutes`, read from the workflow file that defines it (`Definitions`, at most once a step, and
+  only where a cancel or a failure of this job needs it: from the workspace where it holds that commit, else
+  from GitHub's API); and whether this job is allowed to fail (its `continue-on-error`).
 
 Nothing is decided here: verdict.py decides from these facts. GitHub's API only adds detail, so the first
 call it cannot answer ends the gathering, what was read before is kept, and `Facts.unavailable` says why.
@@ -14,17 +19,31 @@ The HTTP stack is loaded only when a call is made.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
-from entrypoint import messages
-from entrypoint.failures import FailedJob, error_messages
-from entrypoint.github_data import GitHubUnavailable, Job, Outcome, PastRun, Unit, judge, settled
+from entrypoint import cancels, messages
+from entrypoint.failures import FailedJob
+from entrypoint.github_data import Annotation, GitHubUnavailable, Job, Outcome, PastRun, Unit, judge, settled
 from entrypoint.settings import Settings
+from entrypoint.workflow_file import (
+    FileAt,
+    JobDefinition,
+    Limit,
+    NotAWorkflow,
+    allowed_to_fail,
+    definition_of,
+    leg_matrix,
+    parse,
+    read_from_workspace,
+    time_limit,
+)
 from entrypoint.workflow_run import WorkflowRun, as_tag_run, origin_of_actions_run
 
 if TYPE_CHECKING:
@@ -41,7 +60,7 @@ MAX_NEWER_RUNS = 10
 # Attempts gone back, for a run being re-run: to its latest attempt that decided.
 MAX_ATTEMPTS_BACK = 3
 WHOLE_RUN = Unit()
-# The error messages read: of the first few completed failed jobs.
+# The error messages read: of the first few completed failed jobs. As many cancelled jobs' annotations.
 MAX_JOBS_WITH_ERRORS = 5
 # Events whose runs are always on a branch: their head branch is never a tag.
 BRANCH_ONLY_EVENTS = frozenset(
@@ -91,11 +110,11 @@ class OtherRun:
     attempts: tuple[tuple[Job, ...], ...] = ()
     unread: bool = False
 
-    def outcome(self, unit: Unit, *, cancelled_fails: bool) -> Outcome | Literal["unknown"]:
+    def outcome(self, unit: Unit) -> Outcome | Literal["unknown"]:
         """How it went for the unit: by its latest attempt that decided; "unknown" where the jobs that
         would tell could not be read."""
         for jobs in self.attempts:
-            if (result := judge(jobs, unit, cancelled_fails=cancelled_fails)) is not None:
+            if (result := judge(jobs, unit)) is not None:
                 return result
         return "unknown" if self.unread else None
 
@@ -115,6 +134,193 @@ class Facts:
     newer_unreached: bool = False
     # What was not read because the token's rate limit ran low (GitHubApi.short_of_budget).
     skipped_for_budget: tuple[str, ...] = ()
+    # This job's own continue-on-error, for this leg: True, False, or None where it could not be told.
+    allowed_to_fail: bool | None = None
+    definition_problem: str | None = None  # why the job's workflow file could not be read, where it could not
+    # The check run annotations already read (cancelled jobs'), by job id: not asked for again.
+    annotations: Mapping[int, tuple[Annotation, ...]] = dataclasses.field(default_factory=dict)
+
+
+class Definitions:
+    """The workflow file that defines the jobs, read at most once, when a cancel or a failure first needs
+    it: from the workspace where its checkout is that very commit (no request), else from GitHub's API
+    (one request, `contents: read`). `problem` says why it could not be read."""
+
+    def __init__(self, api: GitHubApi | None, where: FileAt | None, repository: str, workspace: str | None):
+        self._api = api
+        self.where = where
+        self._repository = repository
+        self._workspace = workspace
+        self._jobs: dict[str, JobDefinition] | None = None
+        self._read = False
+        self.problem: str | None = None
+
+    def jobs(self) -> dict[str, JobDefinition] | None:
+        if not self._read:
+            self._read = True
+            self._jobs = self._load()
+        return self._jobs
+
+    def _load(self) -> dict[str, JobDefinition] | None:
+        where = self.where
+        if where is None:
+            self.problem = messages.DEFINITION_UNKNOWN
+            return None
+        text = read_from_workspace(self._workspace, where, self._repository)
+        if text is None:
+            if self._api is None:
+                self.problem = messages.DEFINITION_WITHOUT_GITHUB.format(file=where)
+                return None
+            try:
+                text = self._api.file_text(where.repository, where.path, where.sha)
+            except GitHubUnavailable as exc:
+                self.problem = messages.DEFINITION_UNREAD.format(file=where, reason=exc)
+                return None
+        try:
+            return parse(text)
+        except NotAWorkflow as exc:
+            self.problem = messages.DEFINITION_UNREADABLE.format(file=where, reason=exc)
+            return None
+
+    def _definition(self, job_id: str | None, api_name: str | None) -> JobDefinition | str:
+        jobs = self.jobs()
+        if jobs is None:
+            return self.problem or messages.DEFINITION_UNKNOWN
+        found = definition_of(jobs, job_id, api_name)
+        return found if found is not None else messages.DEFINITION_NO_JOB.format(file=self.where)
+
+    def limit(self, job_id: str | None, api_name: str | None, matrix: dict[str, Any] | None) -> Limit:
+        """A job's timeout-minutes: this job's by its id and matrix; another's by its name in the API."""
+        found = self._definition(job_id, api_name)
+        if isinstance(found, str):
+            return Limit(None, found)
+        if matrix is None and api_name:
+            matrix = leg_matrix(found, api_name)
+        return time_limit(found, matrix)
+
+    def allowed_to_fail(
+        self, job_id: str | None, api_name: str | None, matrix: dict[str, Any] | None
+    ) -> bool | None:
+        found = self._definition(job_id, api_name)
+        return None if isinstance(found, str) else allowed_to_fail(found, matrix)
+
+
+class Cancels:
+    """Says once what each cancelled job's cancel was (cancels.classify), with the evidence this step has."""
+
+    def __init__(self, settings: Settings, run: WorkflowRun, definitions: Definitions) -> None:
+        self.policy: cancels.CancelPolicy = settings.on_cancelled
+        self._settings = settings
+        self._run = run
+        self.definitions = definitions
+        self.annotations: dict[int, tuple[Annotation, ...]] = {}  # what was read, by job id
+
+    def this_attempt(
+        self,
+        api: GitHubApi,
+        jobs: tuple[Job, ...],
+        this_job: Job | None,
+        newer_run: int | None,
+    ) -> tuple[tuple[Job, ...], Job | None]:
+        """The run's jobs with their cancels said: this job's, while its own always() step runs (by timing:
+        its annotations are written only once it completes); and, for a notify job or a watcher, each
+        ended cancelled job's, by its annotations (a few, side by side) where GitHub gives them, else (no
+        `checks: read`) by timing too: what could not be told is said by the verdict's own warning."""
+        if self.policy == "skip":
+            return jobs, this_job
+        said: dict[int, Job] = {}
+        settings, run = self._settings, self._run
+        if (
+            this_job is not None
+            and settings.job_status == "cancelled"
+            and run.watched is None
+            and settings.needs is None
+        ):
+            said[id(this_job)] = self._said(
+                this_job,
+                jobs,
+                job_id=run.job,
+                matrix=settings.matrix,
+                newer_run=newer_run,
+                cancelled_at=_this_step_start(this_job),
+            )
+        if _cancel_decides(settings, run):
+            ended = [job for job in jobs if job.conclusion == "cancelled" and not job.failed_steps]
+            annotations: dict[int, list[Annotation]] = {}
+            readable = [job.id for job in ended if job.id is not None][:MAX_JOBS_WITH_ERRORS]
+            if self.policy == "timeout" and readable:
+                with contextlib.suppress(GitHubUnavailable):
+                    annotations = api.annotations_of_jobs(run.repository, readable)
+            self.annotations |= {job_id: tuple(found) for job_id, found in annotations.items()}
+            for job in ended:
+                found = annotations.get(job.id) if job.id is not None else None
+                said[id(job)] = self._said(job, jobs, annotations=tuple(found) if found is not None else None)
+        jobs = tuple(said.get(id(job), job) for job in jobs)
+        return jobs, said.get(id(this_job), this_job) if this_job is not None else None
+
+    def other_run(self, jobs: tuple[Job, ...], unit: Unit) -> tuple[Job, ...]:
+        """Another run's jobs with their cancels said by timing alone (no request but, at most once a step,
+        the workflow file): the unit's job, or every job where the unit is the run."""
+        if self.policy == "skip":
+            return jobs
+        settings, run = self._settings, self._run
+
+        def said(job: Job) -> Job:
+            if job.conclusion != "cancelled" or job.failed_steps:
+                return job
+            if unit.job is not None and job.name != unit.job:
+                return job
+            if unit.job is not None:  # this very job, in another run: the same leg
+                return self._said(job, jobs, job_id=run.job, matrix=settings.matrix)
+            return self._said(job, jobs)
+
+        return tuple(said(job) for job in jobs)
+
+    def _said(
+        self,
+        job: Job,
+        jobs: tuple[Job, ...],
+        *,
+        job_id: str | None = None,
+        matrix: dict[str, Any] | None = None,
+        annotations: tuple[Annotation, ...] | None = None,
+        newer_run: int | None = None,
+        cancelled_at: datetime | None = None,
+    ) -> Job:
+        evidence = cancels.Evidence(
+            annotations=annotations,
+            hosted=_hosted(job, self._run),
+            failed_leg=cancels.failed_leg(jobs, job),
+            newer_run=newer_run,
+            cancelled_at=cancelled_at,
+        )
+        if self.policy == "timeout" and not cancels.said_by_annotations(annotations):
+            evidence = dataclasses.replace(evidence, limit=self.definitions.limit(job_id, job.name, matrix))
+        return dataclasses.replace(job, cancel=cancels.classify(job, self.policy, evidence))
+
+
+def _cancel_decides(settings: Settings, run: WorkflowRun) -> bool:
+    """Whether the run's ended cancels decide what is sent: a watched run that concluded cancelled, or a
+    notify job with a needed job cancelled or skipped (perhaps behind a cancelled one: needs lists direct
+    dependencies only). A failed run fires whatever its cancelled legs were."""
+    if run.watched is not None:
+        return run.watched.conclusion == "cancelled"
+    return settings.needs is not None and bool({"cancelled", "skipped"} & set(settings.needs.values()))
+
+
+def _this_step_start(job: Job) -> datetime:
+    """When the alert step started (the job's step still in progress), just after the cancel; else now."""
+    running = [step.started_at for step in job.steps if step.status == "in_progress" and step.started_at]
+    return max(running) if running else datetime.now(UTC)
+
+
+def _hosted(job: Job, run: WorkflowRun) -> bool | None:
+    """Whether the job ran on a GitHub-hosted runner: by its labels, or for this job, RUNNER_ENVIRONMENT."""
+    if job.labels:
+        return "self-hosted" not in job.labels
+    if run.runner_environment:
+        return run.runner_environment == "github-hosted"
+    return None
 
 
 def unit_of(settings: Settings, run: WorkflowRun, this_job: Job | None) -> Unit:
@@ -166,66 +372,94 @@ def gather(settings: Settings, run: WorkflowRun | None, wanted: Wanted, github: 
             matrix=settings.matrix,
             job_status=settings.job_status,
         )
-    unit = unit_of(settings, run, this_job)
-    facts = Facts(jobs, this_job, unit, unavailable=unavailable, api_url=api.base_url)
-    if not isinstance(runs_answer, Listed) or run.run_number is None:
-        return facts
+    listed = runs_answer if isinstance(runs_answer, Listed) else None
     ordered = sorted(
-        (past for past in runs_answer.runs if past.run_id != run_id), key=attrgetter("order"), reverse=True
+        (past for past in (listed.runs if listed else []) if past.run_id != run_id),
+        key=attrgetter("order"),
+        reverse=True,
     )
-    newer = [past for past in ordered if (past.run_number or 0) > run.run_number][:MAX_NEWER_RUNS]
+    number = run.run_number or 0
+    newer = [past for past in ordered if (past.run_number or 0) > number][:MAX_NEWER_RUNS]
+    where = (settings.job_workflow if run.watched is None else None) or run.definition
+    definitions = Definitions(api, where, run.repository, run.workspace)
+    judged = Cancels(settings, run, definitions)
+    if jobs is not None:
+        next_run = min((past.run_number for past in newer if past.run_number), default=None)
+        jobs, this_job = judged.this_attempt(api, jobs, this_job, next_run)
+    unit = unit_of(settings, run, this_job)
+    facts = Facts(
+        jobs,
+        this_job,
+        unit,
+        unavailable=unavailable,
+        api_url=api.base_url,
+        allowed_to_fail=_allowed_to_fail(settings, run, this_job, definitions),
+        annotations=judged.annotations,
+    )
+    if listed is None or run.run_number is None:
+        return dataclasses.replace(facts, definition_problem=definitions.problem)
     earlier = [past for past in ordered if (past.run_number or 0) < run.run_number][: wanted.earlier]
-    cancelled_fails = settings.on_cancelled == "fire"
     skipped: tuple[str, ...] = ()
     uncounted = False
     if api.short_of_budget and len(earlier) > wanted.streak:
         earlier = earlier[: wanted.streak]  # no undecided run passed over: only what the streak needs
         skipped = (messages.BUDGET_SKIPPED_STREAK.format(streak=wanted.streak),)
     first = newer + earlier[: wanted.streak]
-    read, problem = read_other_runs(api, run.repository, first, unit, cancelled_fails)
+
+    def classify(other_jobs: tuple[Job, ...]) -> tuple[Job, ...]:
+        return judged.other_run(other_jobs, unit)
+
+    read, problem = read_other_runs(api, run.repository, first, unit, classify)
     earlier, problem = read_earlier(
         api,
         run.repository,
         earlier,
         streak=wanted.streak,
         unit=unit,
-        cancelled_fails=cancelled_fails,
+        classify=classify,
         read=read,
         problem=problem,
     )
-    if skipped and not streak_decided(earlier, wanted.streak, read, unit, cancelled_fails):
+    if skipped and not streak_decided(earlier, wanted.streak, read, unit):
         # The budget stopped the streak short of the runs that would decide it: it is not counted, and
         # the failure fires rather than being held back on a count left unfinished.
         skipped = (messages.BUDGET_SKIPPED_STREAK_UNCOUNTED.format(streak=wanted.streak),)
         uncounted = True
     cut = None
-    if not (runs_answer.reached_this_run and runs_answer.reached_earlier):
-        what = messages.RUNS_CUT_NEWER if not runs_answer.reached_this_run else messages.RUNS_CUT_EARLIER
+    if not (listed.reached_this_run and listed.reached_earlier):
+        what = messages.RUNS_CUT_NEWER if not listed.reached_this_run else messages.RUNS_CUT_EARLIER
         cut = GitHubUnavailable(
             messages.RUNS_CUT.format(runs=MAX_RUN_PAGES * HISTORY_PAGE, what=what),
             messages.GITHUB_FIX_RUNS_CUT,
         )
     return dataclasses.replace(
         facts,
-        newer=tuple(read[past.run_id] for past in newer) if runs_answer.reached_this_run else None,
-        newer_unreached=not runs_answer.reached_this_run,
+        newer=tuple(read[past.run_id] for past in newer) if listed.reached_this_run else None,
+        newer_unreached=not listed.reached_this_run,
         earlier=(
-            tuple(read[past.run_id] for past in earlier)
-            if runs_answer.reached_earlier and not uncounted
-            else None
+            tuple(read[past.run_id] for past in earlier) if listed.reached_earlier and not uncounted else None
         ),
         unavailable=facts.unavailable or problem or cut,
         skipped_for_budget=skipped,
+        definition_problem=definitions.problem,
     )
 
 
-def streak_decided(
-    earlier: list[PastRun], streak: int, read: dict[int, OtherRun], unit: Unit, cancelled_fails: bool
-) -> bool:
+def _allowed_to_fail(
+    settings: Settings, run: WorkflowRun, this_job: Job | None, definitions: Definitions
+) -> bool | None:
+    """Where this job failed and its status decides: whether its own continue-on-error lets it (for this
+    leg); the workflow file is read for it only then."""
+    if settings.status != "auto" or settings.job_status != "failure" or run.watched or settings.needs:
+        return None
+    return definitions.allowed_to_fail(run.job, this_job.name if this_job else None, settings.matrix)
+
+
+def streak_decided(earlier: list[PastRun], streak: int, read: dict[int, OtherRun], unit: Unit) -> bool:
     """Whether the earlier runs read decide the streak: enough of them failed before any other outcome,
     or one passed (or could not be read) first. An undecided run before that leaves it open."""
     for failed, past in enumerate(earlier, start=1):
-        result = read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails)
+        result = read[past.run_id].outcome(unit)
         if result is None:
             return False
         if result != "failed" or failed >= streak:
@@ -240,7 +474,7 @@ def read_earlier(
     *,
     streak: int,
     unit: Unit,
-    cancelled_fails: bool,
+    classify: Callable[[tuple[Job, ...]], tuple[Job, ...]],
     read: dict[int, OtherRun],
     problem: GitHubUnavailable | None,
 ) -> tuple[list[PastRun], GitHubUnavailable | None]:
@@ -251,21 +485,25 @@ def read_earlier(
     while problem is None and looked < len(earlier):
         failed = 0
         for past in earlier[:looked]:
-            result = read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails)
+            result = read[past.run_id].outcome(unit)
             if result in ("passed", "unknown"):
                 return earlier[:looked], None
             failed += result == "failed"
         if failed >= streak:
             break
         batch = earlier[looked : looked + streak - failed]
-        more, problem = read_other_runs(api, repository, batch, unit, cancelled_fails)
+        more, problem = read_other_runs(api, repository, batch, unit, classify)
         read.update(more)
         looked += len(batch)
     return earlier[:looked], problem
 
 
 def read_other_runs(
-    api: GitHubApi, repository: str, runs: list[PastRun], unit: Unit, cancelled_fails: bool
+    api: GitHubApi,
+    repository: str,
+    runs: list[PastRun],
+    unit: Unit,
+    classify: Callable[[tuple[Job, ...]], tuple[Job, ...]],
 ) -> tuple[dict[int, OtherRun], GitHubUnavailable | None]:
     """Each run's latest attempt's jobs, side by side; then, for each run whose latest attempt has not
     decided and that has an attempt before it, that attempt's jobs, and so on, a few attempts at most: a
@@ -278,13 +516,12 @@ def read_other_runs(
         latest = api.jobs_of_runs(repository, [past.run_id for past in runs])
     except GitHubUnavailable as exc:
         return read, exc
-    read = {past.run_id: OtherRun(past, (tuple(latest.get(past.run_id, ())),)) for past in runs}
+    read = {past.run_id: OtherRun(past, (classify(tuple(latest.get(past.run_id, ()))),)) for past in runs}
     for back in range(1, MAX_ATTEMPTS_BACK + 1):
         wanted = [
             (past.run_id, attempt)
             for past in runs
-            if (attempt := (past.run_attempt or 1) - back) >= 1
-            and read[past.run_id].outcome(unit, cancelled_fails=cancelled_fails) is None
+            if (attempt := (past.run_attempt or 1) - back) >= 1 and read[past.run_id].outcome(unit) is None
         ]
         if not wanted:
             break
@@ -295,7 +532,7 @@ def read_other_runs(
                 read[run_id] = dataclasses.replace(read[run_id], unread=True)
             return read, exc
         for run_id, attempt in wanted:
-            before = (*read[run_id].attempts, tuple(attempts[run_id, attempt]))
+            before = (*read[run_id].attempts, classify(tuple(attempts[run_id, attempt])))
             read[run_id] = dataclasses.replace(read[run_id], attempts=before)
     return read, None
 
@@ -422,22 +659,28 @@ def place_watched_tag(run: WorkflowRun | None, github: GitHub) -> tuple[Workflow
 
 
 def read_errors(
-    github: GitHub, repository: str, failed_jobs: tuple[FailedJob, ...]
+    github: GitHub,
+    repository: str,
+    failed_jobs: tuple[FailedJob, ...],
+    known: Mapping[int, tuple[Annotation, ...]] | None = None,
 ) -> tuple[tuple[FailedJob, ...], GitHubUnavailable | None]:
-    """The failed jobs with their error messages, read for the first few completed ones.
+    """The failed jobs with their error messages (and whether a runner was lost), read for the first few
+    completed ones; `known`: annotations already read (a cancelled job's), not asked for again.
 
     The runner hands a job's annotations to GitHub when the job completes, so a job still running (the
     one alerting, in the step's own job) has none to read yet, and nothing is said about it.
     """
+    known = known or {}
     readable = [job.id for job in failed_jobs if job.completed and job.id is not None][:MAX_JOBS_WITH_ERRORS]
+    unread = [job_id for job_id in readable if job_id not in known]
     api = github.api
-    if api is None or not readable:
-        return failed_jobs, None
-    try:
-        annotations = api.annotations_of_jobs(repository, readable)
-    except GitHubUnavailable as exc:
-        return failed_jobs, exc
+    annotations: dict[int, list[Annotation]] = {job_id: list(found) for job_id, found in known.items()}
+    if api is not None and unread:
+        try:
+            annotations |= api.annotations_of_jobs(repository, unread)
+        except GitHubUnavailable as exc:
+            return failed_jobs, exc
     return tuple(
-        job.with_errors(error_messages(annotations.get(job.id, []))) if job.id is not None else job
+        job.with_annotations(annotations[job.id]) if job.id is not None and job.id in annotations else job
         for job in failed_jobs
     ), None

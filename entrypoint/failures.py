@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from entrypoint import messages
+from entrypoint.cancels import runner_lost
 from entrypoint.github_data import Annotation, Job
 
 # Of each failed job's error messages: a few, each cut short. Enough to tell a flaky network call from a
@@ -33,10 +34,20 @@ class FailedJob:
     self_hosted: bool | None = None
     errors: tuple[str, ...] = ()  # its failure annotations, one line each, cut short; untrusted text
     more_errors: int = 0  # how many more there were
+    timed_out_after: int | None = None  # seconds, for a job cancelled at its timeout-minutes
+    runner_lost: str | None = None  # the runner's words, where the job lost its runner (untrusted text)
 
-    def with_errors(self, errors: list[str]) -> FailedJob:
+    def with_annotations(self, annotations: list[Annotation]) -> FailedJob:
+        """With its error messages, and whether its runner was lost, from its check run's annotations."""
+        errors = error_messages(annotations)
         shown = tuple(errors[:MAX_ERRORS_PER_JOB])
-        return dataclasses.replace(self, errors=shown, more_errors=len(errors) - len(shown))
+        lost = runner_lost(annotations)
+        return dataclasses.replace(
+            self,
+            errors=shown,
+            more_errors=len(errors) - len(shown),
+            runner_lost=messages.one_line(lost, MAX_ERROR_CHARS) if lost else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -52,11 +63,12 @@ class Failures:
         return self.failed_jobs[0] if self.failed_jobs and len(self.failed_jobs) == 1 else None
 
 
-def find_failed_jobs(jobs: tuple[Job, ...], now: datetime, *, cancelled_fails: bool) -> tuple[FailedJob, ...]:
-    """The jobs that count as failed (`Job.failed`): like this one, still running with a failed step."""
+def find_failed_jobs(jobs: tuple[Job, ...], now: datetime) -> tuple[FailedJob, ...]:
+    """The jobs that count as failed (`Job.failed`): like this one, still running with a failed step, or
+    cancelled at its timeout-minutes."""
     failed = []
     for job in jobs:
-        if job.failed(cancelled_fails=cancelled_fails):
+        if job.failed:
             url = job.url if job.url and job.url.startswith(("https://", "http://")) else None
             failed.append(
                 FailedJob(
@@ -68,6 +80,7 @@ def find_failed_jobs(jobs: tuple[Job, ...], now: datetime, *, cancelled_fails: b
                     seconds=job.seconds(now),
                     runner_name=job.runner_name,
                     self_hosted="self-hosted" in job.labels if job.labels else None,
+                    timed_out_after=job.cancel.seconds if job.timed_out and job.cancel else None,
                 )
             )
     return tuple(failed)

@@ -113,6 +113,22 @@ class GitHubApi:
             futures = {key: pool.submit(fetch, key) for key in keys}
             return {key: future.result() for key, future in futures.items()}
 
+    def file_text(self, repository: str, path: str, ref: str) -> str:
+        """A file of a repository at a commit (repos/get-content), as text; GitHubUnavailable where it
+        cannot be read (a 404: no such file, or no `contents: read`)."""
+        url = self._url(f"/repos/{repository}/contents/{quote(path, safe='/')}")
+        answer = self._get(url, {"ref": ref})[0]
+        content = answer.get("content")
+        if answer.get("type") != "file" or answer.get("encoding") != "base64" or not isinstance(content, str):
+            raise GitHubUnavailable("it gave no file's content (a file over 1 MB?)", messages.GITHUB_FIX_NONE)
+        import base64  # noqa: PLC0415 - only a cancelled or failed job's file needs it
+        import binascii  # noqa: PLC0415
+
+        try:
+            return base64.b64decode(content).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise GitHubUnavailable("its file was not base64 UTF-8 text", messages.GITHUB_FIX_NONE) from None
+
     def workflow_of_run(self, repository: str, run_id: int) -> str:
         """The workflow id of a run, for when the workflow's file name is not known."""
         answer = self._get(self._url(f"/repos/{repository}/actions/runs/{run_id}"), {})[0]
@@ -368,7 +384,13 @@ def _same_origin(url: str, base_url: str) -> bool:
 
 def _job(item: dict[str, Any], debug: Callable[[str], None]) -> Job:
     steps = tuple(
-        Step(_text(step.get("name")) or "step", _text(step.get("status")), _text(step.get("conclusion")))
+        Step(
+            _text(step.get("name")) or "step",
+            _text(step.get("status")),
+            _text(step.get("conclusion")),
+            started_at=_time(step.get("started_at")),
+            completed_at=_time(step.get("completed_at")),
+        )
         for step in item.get("steps") or []
         if isinstance(step, dict)
     )

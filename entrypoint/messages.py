@@ -142,6 +142,11 @@ GITHUB_MISSING_WATCHED_STEPS = (
     "whether a job of the watched run failed before it was cancelled could not be checked, so the cancel "
     "is taken as on-cancelled says"
 )
+GITHUB_MISSING_TIMEOUT = (
+    "whether the job hit its timeout-minutes, or a step failed before it was cancelled, could not be "
+    "checked, "
+    "so nothing is sent (on-cancelled: fire pages on every cancel)"
+)
 GITHUB_MISSING_STEPS = (
     "whether a step failed before the job was cancelled could not be checked, so the cancel is taken as "
     "on-cancelled says"
@@ -239,6 +244,15 @@ def rejected_fields_hint(fields: list[str]) -> str:
     return HINT_REJECTED_FIELDS.format(
         fields=" and ".join(known), inputs=" and ".join(inputs), s="s" if len(inputs) > 1 else ""
     )
+
+
+def duration(seconds: int) -> str:
+    """`4m 12s`, `1h 5m`, `38s`."""
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
 
 
 def one_line(text: str, limit: int) -> str:
@@ -348,3 +362,41 @@ UNUSED_WITH_STATUS = (
     "them to apply, or remove {inputs}."
 )
 INPUTS_TITLE = "incident.io alert: check inputs"
+
+
+# What a cancel was (cancels.py). Where the job's workflow file cannot tell its timeout-minutes:
+DEFINITION_UNKNOWN = "which workflow file defines the job (GITHUB_WORKFLOW_REF and job-workflow are empty)"
+DEFINITION_WITHOUT_GITHUB = (
+    "the workflow file {file}: github-token is empty, and the workspace holds no checkout of that commit"
+)
+DEFINITION_UNREAD = (
+    "the workflow file {file}: GitHub's API could not give it ({reason}; it needs `contents: read`)"
+)
+DEFINITION_UNREADABLE = "the workflow file {file}: {reason}"
+DEFINITION_NO_JOB = "which job of {file} it is (a `name:` the action cannot match)"
+CANCEL_TIMED_OUT = "the job timed out{after} (its timeout-minutes{limit})"
+CANCEL_NOT_TIMEOUT = (
+    "{subject} was cancelled {cause}{after}, which is not a timeout, so nothing is sent: only a job that "
+    "hits its timeout-minutes pages (on-cancelled: timeout; fire pages on every cancel)."
+)
+CANCEL_CAUSES = {
+    "superseded": "because a newer run took its place ({detail}; concurrency)",
+    "person": "by {detail}",
+    "fail-fast": "because the matrix leg {detail} failed (fail-fast)",
+    "cancel": "(by a person, the API or concurrency)",
+}
+CANCEL_UNKNOWN = (
+    "{subject} was cancelled, and whether it hit its timeout-minutes could not be told, so nothing is sent: "
+    "the action could not read {missing}. on-cancelled: fire pages on every cancel (timeouts, superseded "
+    "runs and manual cancels alike)."
+)
+CANCEL_UNKNOWN_NO_JOBS = "when this job started and was cancelled (GitHub's API did not list the run's jobs)"
+CANCEL_SKIP = (
+    "The job was cancelled; nothing is sent (on-cancelled is skip: timeout pages on a timeout, fire on any "
+    "cancel)."
+)
+ALLOWED_TO_FAIL = (
+    "The job failed, but its own continue-on-error allows it to (for this leg), and its run stays green, so "
+    "nothing is sent. To alert on it anyway, set status: firing for this job."
+)
+RUNNER_LOST = "lost its runner"

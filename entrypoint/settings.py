@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, Validati
 
 from entrypoint import messages, untrusted
 from entrypoint.runner import under_act
+from entrypoint.workflow_file import FileAt, file_at
 
 DEFAULT_API_URL = "https://api.incident.io"
 ENV_PREFIX = "INCIDENT_IO_"
@@ -85,6 +86,7 @@ INPUTS: tuple[Input, ...] = (
     Input("needs"),
     Input("on-cancelled"),
     Input("check-run-id"),
+    Input("job-workflow"),
     Input("heartbeat-source-config-id"),
     Input("heartbeat-token", secret=True),
 )
@@ -119,8 +121,9 @@ class Settings(BaseModel):
     failures_before_alert: int = 1
     branches: tuple[str, ...] | None = None  # None: the repository's default branch
     needs: dict[str, str] | None = None  # needed job id → its result, from ${{ toJSON(needs) }}
-    on_cancelled: Literal["skip", "fire"] = "skip"
+    on_cancelled: Literal["timeout", "skip", "fire"] = "timeout"
     check_run_id: int | None = None
+    job_workflow: FileAt | None = None  # the file that defines this job, at its commit
     heartbeat_source_config_id: str | None = None
     heartbeat_token: SecretStr | None = None
 
@@ -278,7 +281,21 @@ class Settings(BaseModel):
     @field_validator("on_cancelled", mode="before")
     @classmethod
     def _on_cancelled(cls, value: str) -> str:
-        return _one_of(value, ("skip", "fire"))
+        return _one_of(value, ("timeout", "skip", "fire"))
+
+    @field_validator("job_workflow", mode="before")
+    @classmethod
+    def _job_workflow(cls, value: str) -> FileAt | None:
+        # The default, from job.workflow_*: where GitHub sets none of them (GHES, act), it reads `/@`.
+        if not value.replace("/", "").replace("@", "").strip():
+            return None
+        found = file_at(value)
+        if found is None:
+            raise ValueError(
+                "must be the workflow file that defines the job at a commit, "
+                f"owner/repo/.github/workflows/<file>.yml@<sha>, as its default gives; got {_show(value)}"
+            )
+        return found
 
     @field_validator("branches", mode="before")
     @classmethod

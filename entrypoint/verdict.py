@@ -38,6 +38,7 @@ from entrypoint import messages
 from entrypoint.facts import Facts, OtherRun, Wanted
 from entrypoint.github_data import (
     FAILED_CONCLUSIONS,
+    Cancel,
     Job,
     Outcome,
     Unit,
@@ -63,9 +64,14 @@ class Verdict:
     reason: str  # why: logged beside the status, or the notice when nothing is sent
     consecutive: int | None = None  # failures-before-alert above 1: failed runs in a row, up to it
     missing: tuple[str, ...] = ()  # what GitHub's API could not tell, and what was done anyway: a warning
+    loud: bool = False  # nothing is sent, and it may be a page missed: a warning, not a notice
+    timed_out_after: int | None = None  # seconds: the alert is about this job hitting its timeout-minutes
 
     def lacking(self, *missing: str) -> Verdict:
         return dataclasses.replace(self, missing=self.missing + missing)
+
+    def louder(self) -> Verdict:
+        return dataclasses.replace(self, loud=True)
 
 
 def wanted(settings: Settings, run: WorkflowRun | None) -> Wanted:
@@ -111,7 +117,6 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
     if said.status is None or run is None or not compared_with_other_runs(settings, run):
         return said
     subject = _subject(run, facts.unit)
-    cancelled_fails = settings.on_cancelled == "fire"
     if facts.newer_unreached and said.status == "resolved":
         # GitHub listed more runs than were read, and not this one: newer runs lie beyond (it is an old
         # run, re-run): resolving would guess that none of them failed.
@@ -120,7 +125,7 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
         resolving = said.status == "resolved"
         missing = messages.GITHUB_MISSING_NEWER if resolving else messages.GITHUB_MISSING_NEWER_PASSED
         said = said.lacking(missing.format(subject=subject))
-    elif newest := newest_decided(facts.newer, facts.unit, cancelled_fails):
+    elif newest := newest_decided(facts.newer, facts.unit):
         other, result = newest
         named = {"subject": subject, "number": other.run.run_number, "url": other.run.url or "its page"}
         if result == "unknown" and said.status == "resolved":
@@ -137,7 +142,7 @@ def decide(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict
         return said
     if facts.earlier is None or facts.newer is None:
         return said.lacking(messages.GITHUB_MISSING_HISTORY.format(needed=needed))
-    streak = failures_in_a_row(facts.newer, facts.earlier, facts.unit, cancelled_fails, needed)
+    streak = failures_in_a_row(facts.newer, facts.earlier, facts.unit, needed)
     if streak is None:  # a run of the streak could not be read: a real failure is not missed
         return said.lacking(messages.GITHUB_MISSING_HISTORY.format(needed=needed))
     if isinstance(streak, OtherRun):  # a newer run passed after this one: the streak is not this run's
@@ -170,17 +175,19 @@ def _from_watched(settings: Settings, watched: Watched, facts: Facts) -> Verdict
     firing = DEPLOYMENT_FIRING if watched.kind == "deployment_status" else WATCHED_FIRING
     if conclusion in firing:
         return Verdict("firing", f"{what} ended {conclusion}")
-    cancelled_fails = settings.on_cancelled == "fire"
     jobs = facts.jobs if conclusion == "cancelled" and watched.kind == "workflow_run" else None
-    # A timeout after a failure: GitHub concludes the run cancelled, and its jobs say it failed.
-    if jobs is not None and whole_run_outcome(jobs, cancelled_fails=cancelled_fails) == "failed":
-        return Verdict("firing", f"a job of {what} failed, then the run was cancelled")
-    if conclusion == "cancelled" and cancelled_fails:
+    # A job that failed, or hit its timeout-minutes: GitHub concludes the run cancelled, its jobs say why.
+    if jobs is not None and whole_run_outcome(jobs) == "failed":
+        return _failed_then_cancelled(jobs, f"a job of {what}", "then the run was cancelled")
+    if conclusion == "cancelled" and settings.on_cancelled == "fire":
         return Verdict("firing", f"{what} was cancelled and on-cancelled is fire")
     neither = "which neither fires nor resolves an alert; nothing is sent"
     skipped = Verdict(None, f"{what.capitalize()} ended {conclusion}, {neither}.")
-    if conclusion == "cancelled" and watched.kind == "workflow_run" and facts.jobs is None:
-        return skipped.lacking(messages.GITHUB_MISSING_WATCHED_STEPS)
+    if conclusion == "cancelled" and watched.kind == "workflow_run":
+        if facts.jobs is None:
+            return skipped.lacking(messages.GITHUB_MISSING_WATCHED_STEPS)
+        if settings.on_cancelled == "timeout":
+            return _not_a_timeout(_cancels(facts.jobs), facts, subject=f"{what.capitalize()}'s job")
     return skipped
 
 
@@ -196,15 +203,58 @@ def _from_needs(settings: Settings, facts: Facts) -> Verdict:
         return Verdict("resolved", "the needed jobs succeeded")
     listed = ", ".join(f"{job} {result}" for job, result in hidden.items())
     others = None if facts.jobs is None else [job for job in facts.jobs if job != facts.this_job]
-    outcome = needs_outcome(needs, others, cancelled_fails=settings.on_cancelled == "fire")
-    if outcome == "failed":
-        return Verdict("firing", f"a job of this run failed, and the needed jobs were {listed}")
+    outcome = needs_outcome(needs, others)
+    if outcome == "failed" and others is not None:
+        return _failed_then_cancelled(others, "a job of this run", f"the needed jobs were {listed}")
     if outcome == "passed":
         return Verdict("resolved", f"no job of this run failed (needed jobs: {listed})")
     if outcome == "unknown":
         unknown = Verdict(None, messages.NEEDS_UNKNOWN.format(needs=listed))
         return unknown.lacking(messages.GITHUB_MISSING_RUN_JOBS)
+    if settings.on_cancelled == "timeout" and others is not None and "cancelled" in hidden.values():
+        return _not_a_timeout(_cancels(others), facts, subject="A needed job")
     return Verdict(None, messages.NEEDS_CANCELLED.format(needs=listed))
+
+
+def _failed_then_cancelled(jobs: list[Job] | tuple[Job, ...], which: str, context: str) -> Verdict:
+    """A firing alert about a run's jobs; where every job that counts as failed hit its timeout-minutes,
+    it says so."""
+    failed = [job for job in jobs if job.failed]
+    if failed and all(job.timed_out for job in failed):
+        seconds = failed[0].cancel.seconds if len(failed) == 1 and failed[0].cancel else None
+        names = ", ".join(job.name for job in failed)
+        return Verdict("firing", f"{names} hit timeout-minutes ({context})", timed_out_after=seconds)
+    return Verdict("firing", f"{which} failed ({context})")
+
+
+def _cancels(jobs: list[Job] | tuple[Job, ...]) -> list[Cancel]:
+    return [job.cancel for job in jobs if job.conclusion == "cancelled" and job.cancel is not None]
+
+
+def _not_a_timeout(said: list[Cancel], facts: Facts, *, subject: str) -> Verdict:
+    """Nothing is sent for a cancel that was no timeout, with a notice naming its cause; or, where what it
+    was could not be told, with a warning saying what was missing."""
+    unknown = next((cancel for cancel in said if cancel.cause == "unknown"), None)
+    if unknown is not None or not said:
+        missing = (
+            (unknown.missing if unknown else "")
+            or facts.definition_problem
+            or "the cancelled job's annotations"
+        )
+        return Verdict(None, messages.CANCEL_UNKNOWN.format(subject=subject, missing=missing), loud=True)
+    return Verdict(None, _cause_notice(said[0], subject))
+
+
+def _cause_notice(cancel: Cancel, subject: str) -> str:
+    cause = messages.CANCEL_CAUSES.get(cancel.cause, messages.CANCEL_CAUSES["cancel"]).format(
+        detail=cancel.detail
+    )
+    after = ""
+    if cancel.seconds is not None:
+        after = f" after {messages.duration(cancel.seconds)}"
+        if cancel.limit_minutes is not None:
+            after += f" of its {cancel.limit_minutes:g}-minute timeout-minutes"
+    return messages.CANCEL_NOT_TIMEOUT.format(subject=subject, cause=cause, after=after)
 
 
 def failed_needed_jobs(settings: Settings) -> list[str]:
@@ -216,32 +266,57 @@ def failed_needed_jobs(settings: Settings) -> list[str]:
 def _from_job_status(settings: Settings, run: WorkflowRun | None, facts: Facts) -> Verdict:
     status = settings.job_status
     if status == "success":
-        failed_leg = failed_unseparated_leg(run, facts, settings.on_cancelled == "fire")
+        failed_leg = failed_unseparated_leg(run, facts)
         if failed_leg is not None:
             return Verdict(None, messages.LEG_FAILED.format(leg=failed_leg.name))
         return Verdict("resolved", "the job status is success")
     if status == "failure":
+        if facts.allowed_to_fail:
+            return Verdict(None, messages.ALLOWED_TO_FAIL)
         return Verdict("firing", "the job status is failure")
     if status == "cancelled":
-        if settings.on_cancelled == "fire":
-            return Verdict("firing", "the job was cancelled (a timeout, or by hand) and on-cancelled is fire")
-        if facts.this_job is not None and facts.this_job.failed_steps:
-            return Verdict("firing", "a step failed, then the job was cancelled (a timeout, or concurrency)")
-        skipped = Verdict(None, "The job was cancelled; nothing is sent (on-cancelled: fire alerts on it).")
-        return skipped.lacking(messages.GITHUB_MISSING_STEPS) if facts.jobs is None else skipped
+        return _from_cancel(settings, facts)
     if status == "skipped":
         return Verdict(None, "The job was skipped; nothing is sent.")
     return Verdict("firing", "no job status was given")
 
 
-def failed_unseparated_leg(run: WorkflowRun | None, facts: Facts, cancelled_fails: bool) -> Job | None:
+def _from_cancel(settings: Settings, facts: Facts) -> Verdict:
+    """This job was cancelled, and its own always() step runs: a failed step fires; then on-cancelled
+    says, and under `timeout` the cancel's timing against its timeout-minutes (cancels.py)."""
+    this_job = facts.this_job
+    if settings.on_cancelled == "fire":
+        return Verdict("firing", "the job was cancelled (a timeout, or by hand) and on-cancelled is fire")
+    if this_job is not None and this_job.failed_steps:
+        return Verdict("firing", "a step failed, then the job was cancelled (a timeout, or concurrency)")
+    if settings.on_cancelled == "skip":
+        skipped = Verdict(None, messages.CANCEL_SKIP)
+        return skipped.lacking(messages.GITHUB_MISSING_STEPS) if facts.jobs is None else skipped
+    cancel = this_job.cancel if this_job is not None else None
+    if cancel is None:  # GitHub's API did not list the jobs (its warning says why), or this one is not there
+        missing = messages.CANCEL_UNKNOWN_NO_JOBS
+        unknown = Verdict(None, messages.CANCEL_UNKNOWN.format(subject="The job", missing=missing))
+        return unknown.lacking(messages.GITHUB_MISSING_TIMEOUT) if facts.jobs is None else unknown.louder()
+    if cancel.counts:
+        after = f" after {messages.duration(cancel.seconds)}" if cancel.seconds is not None else ""
+        limit = (
+            f" of {cancel.limit_minutes:g} minutes"
+            if cancel.limit_minutes is not None
+            else f": {cancel.detail}"
+        )
+        reason = messages.CANCEL_TIMED_OUT.format(after=after, limit=limit)
+        return Verdict("firing", reason, timed_out_after=cancel.seconds)
+    return _not_a_timeout([cancel], facts, subject="The job")
+
+
+def failed_unseparated_leg(run: WorkflowRun | None, facts: Facts) -> Job | None:
     """Where this job is not found among the run's jobs, its key falls back to the job's id, which a called
     workflow's legs (`unit (3.12) / test`, `unit (3.13) / test`) all share: a leg of it that failed in this
     run, whose alert this green leg's resolve would close, or None."""
     if run is None or not run.job or facts.jobs is None or facts.this_job is not None:
         return None
     legs = (job for job in facts.jobs if job.name.endswith(f" / {run.job}"))
-    return next((job for job in legs if job.failed(cancelled_fails=cancelled_fails)), None)
+    return next((job for job in legs if job.failed), None)
 
 
 def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: bool) -> Problem | None:
@@ -257,18 +332,18 @@ def job_status_problem(settings: Settings, run: WorkflowRun | None, in_actions: 
 
 
 def newest_decided(
-    newer: tuple[OtherRun, ...], unit: Unit, cancelled_fails: bool
+    newer: tuple[OtherRun, ...], unit: Unit
 ) -> tuple[OtherRun, Outcome | Literal["unknown"]] | None:
     """The newest of the newer runs (already newest first) that decided for the unit, and how; or the
     newest one that could not be read, before any that decided: it may have decided either way."""
     for other in newer:
-        if (result := other.outcome(unit, cancelled_fails=cancelled_fails)) is not None:
+        if (result := other.outcome(unit)) is not None:
             return other, result
     return None
 
 
 def failures_in_a_row(
-    newer: tuple[OtherRun, ...], earlier: tuple[OtherRun, ...], unit: Unit, cancelled_fails: bool, needed: int
+    newer: tuple[OtherRun, ...], earlier: tuple[OtherRun, ...], unit: Unit, needed: int
 ) -> int | OtherRun | None:
     """How many runs in a row failed, this one among them, counted up to `needed`: the newer runs that
     failed since it (a slow run that ends last still counts the failures after it), this run, and the
@@ -277,7 +352,7 @@ def failures_in_a_row(
     could not be read."""
     consecutive = 1
     for other in reversed(newer):  # the closest to this run first
-        result = other.outcome(unit, cancelled_fails=cancelled_fails)
+        result = other.outcome(unit)
         if result == "unknown":
             return None
         if result == "passed":
@@ -286,7 +361,7 @@ def failures_in_a_row(
     for other in earlier:
         if consecutive >= needed:
             break
-        result = other.outcome(unit, cancelled_fails=cancelled_fails)
+        result = other.outcome(unit)
         if result == "unknown":
             return None
         if result == "failed":

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from entrypoint import untrusted
+from entrypoint.workflow_file import FileAt, file_at, file_of_workflow_ref
 
 DEFAULT_SERVER_URL = "https://github.com"
 # GitHub's webhook payloads are at most 25 MB; an event file larger than that is not GitHub's.
@@ -190,6 +191,8 @@ class WorkflowRun:
     default_branch: str | None = None  # this repository's, from the event payload
     by_dependabot: bool = False  # Dependabot's runs get no Actions secrets
     runner_environment: str | None = None  # github-hosted or self-hosted (RUNNER_ENVIRONMENT)
+    definition: FileAt | None = None  # the run's workflow file at the commit it ran from
+    workspace: str | None = None  # GITHUB_WORKSPACE, where a checkout may hold that file
 
     @property
     def api_workflow(self) -> str | None:
@@ -254,7 +257,11 @@ def read_workflow_run(
         watched = _WATCHED_READERS[event_name](payload, server_url, repository, _Links(debug))
         if watched is not None:
             watched = dataclasses.replace(
-                watched, api_url=api_url, runner_name=runner_name, default_branch=default_branch
+                watched,
+                api_url=api_url,
+                runner_name=runner_name,
+                default_branch=default_branch,
+                workspace=env.get("GITHUB_WORKSPACE") or None,
             )
             return RunReading(watched, warnings)
         warnings.append(
@@ -268,6 +275,8 @@ def read_workflow_run(
         runner_name=runner_name,
         default_branch=default_branch,
         runner_environment=runner_environment,
+        definition=file_of_workflow_ref(env.get("GITHUB_WORKFLOW_REF"), env.get("GITHUB_WORKFLOW_SHA")),
+        workspace=env.get("GITHUB_WORKSPACE") or None,
     )
     return RunReading(current, warnings)
 
@@ -471,6 +480,7 @@ def _watched_workflow_run(
         workflow_id=str(number) if (number := _int(run.get("workflow_id"))) else None,
         origin=origin,
         workflow_file=_file_name(_str(run.get("path"))),
+        definition=file_at(f"{repository}/{_str(run.get('path'))}@{sha}") if sha else None,
     )
 
 

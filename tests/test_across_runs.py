@@ -189,9 +189,9 @@ def test_a_cancel_with_no_failed_step_sends_nothing(
 
     result = steps.run(layouts.push(), "cancelled")
 
-    assert_skipped(
-        result, stand_in, "The job was cancelled; nothing is sent (on-cancelled: fire alerts on it)."
-    )
+    # Issue 29: 4 minutes into a job whose limit is GitHub's default (360): no timeout, and it says so.
+    assert_skipped(result, stand_in, "The job was cancelled (by a person, the API or concurrency) after 4m")
+    assert "of its 360-minute timeout-minutes, which is not a timeout, so nothing is sent" in notice(result)
     assert result.github_api_warnings() == []
 
 
@@ -202,9 +202,11 @@ def test_a_cancel_whose_steps_cannot_be_read_follows_on_cancelled(
 
     result = steps.run(layouts.push(), "cancelled")
 
-    assert_skipped(result, stand_in, "The job was cancelled; nothing is sent")
+    assert_skipped(
+        result, stand_in, "whether it hit its timeout-minutes could not be told, so nothing is sent"
+    )
     (warning,) = result.github_api_warnings()
-    assert "whether a step failed before the job was cancelled could not be checked" in warning
+    assert "whether the job hit its timeout-minutes, or a step failed before it was cancelled" in warning
     assert "actions: read" in warning
 
 
@@ -565,7 +567,7 @@ def test_a_watcher_fires_for_a_watched_run_whose_job_failed_before_it_was_cancel
     assert body["status"] == "firing"
     assert body["title"] == 'CI / test failed at step "Run pytest" on main in octo-org/octo-repo'
     assert body["metadata"]["failed_jobs"] == ["test"]
-    assert notice(nothing).startswith("The watched workflow run ended cancelled")
+    assert notice(nothing).startswith("The watched workflow run's job was cancelled (by a person, the API or")
 
 
 def test_a_newer_run_being_re_run_is_judged_by_its_attempt_that_decided(

@@ -58,8 +58,11 @@ def test_failed_jobs_and_their_errors_come_from_the_github_api_url(
         result = run_container_step(files, with_, github_env=default_github_env(GITHUB_API_URL=github.url))
 
         assert result.returncode == 0, result.log
-        paths = [r.path for r in github.received]  # the jobs and the runs side by side, then the errors
-        assert len(paths) == 3 and "/annotations?" in paths[2]
+        # The jobs and the runs side by side, the workflow file (is the failed job allowed to fail? this
+        # workspace holds no checkout), then the errors.
+        paths = [r.path for r in github.received]
+        assert len(paths) == 4 and "/contents/.github/workflows/ci.yml?" in paths[2]
+        assert "/annotations?" in paths[3]
         assert {"/jobs?" in path for path in paths[:2]} == {True, False}
         assert {r.headers["authorization"] for r in github.received} == {f"Bearer {JOB_TOKEN}"}
     metadata = stand_in.bodies()[0]["metadata"]

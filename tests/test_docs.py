@@ -98,7 +98,7 @@ def test_every_input_is_read_from_its_documented_variable() -> None:
 
 def test_action_yml_has_no_python_defaults_except_runner_contexts() -> None:
     with_defaults = {name for name, spec in ACTION["inputs"].items() if "default" in spec}
-    assert with_defaults == {"job-status", "matrix", "github-token", "check-run-id"}, (
+    assert with_defaults == {"job-status", "matrix", "github-token", "check-run-id", "job-workflow"}, (
         "action.yml: only an input whose default is a runner context (${{ job.status }} ...) has a "
         "`default:`; other defaults go in entrypoint/settings.py `Settings`, so the image behaves the same "
         "outside Actions"

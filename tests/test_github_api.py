@@ -88,8 +88,10 @@ def test_the_alert_names_the_failed_jobs_and_steps_with_links(
     assert "build" not in description and "Upload" not in description and "`Alert`" not in description
     assert "| Failed jobs | lint, test |" in result.summary
     # The jobs and the workflow's runs side by side (a newer run that passed would hold the page back),
-    # then the completed failed job's errors.
-    first, second, errors = github.received
+    # then the workflow file (is this failed job allowed to fail? no checkout in this workspace to read it
+    # from), then the completed failed job's errors.
+    first, second, definition, errors = github.received
+    assert definition.path.startswith("/repos/octo-org/octo-repo/contents/.github/workflows/ci.yml?ref=")
     request = next(r for r in (first, second) if "/jobs?" in r.path)
     assert request.path.startswith(f"/repos/octo-org/octo-repo/actions/runs/{RUN_ID}/attempts/1/jobs?")
     assert request.headers["x-github-api-version"] == "2022-11-28"

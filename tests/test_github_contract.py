@@ -59,7 +59,8 @@ JOBS = f"/repos/{REPOSITORY}/actions/runs/1/attempts/1/jobs"
 RUNS = f"/repos/{REPOSITORY}/actions/workflows/ci.yml/runs"
 
 
-def test_the_description_holds_the_seven_operations_the_action_calls() -> None:
+def test_the_description_holds_the_eight_operations_the_action_calls() -> None:
+    """../shared's seven, and repos/get-content (tests/data/github-api-contents) for a job's workflow file."""
     assert sorted(operation.operation_id for operation in github_openapi.operations()) == [
         "actions/get-workflow-run",
         "actions/list-jobs-for-workflow-run",
@@ -68,6 +69,7 @@ def test_the_description_holds_the_seven_operations_the_action_calls() -> None:
         "checks/list-annotations",
         "git/get-ref",
         "git/get-tag",
+        "repos/get-content",
     ]
 
 
@@ -182,8 +184,15 @@ FIELDS_READ = {
     },
     "git-ref": {"object": "object"},
     "basic-error": {"message": "string"},
+    "content-file": {"type": "string", "encoding": "string", "content": "string"},
 }
-STEP_FIELDS = {"name": "string", "status": "string", "conclusion": "string"}
+STEP_FIELDS = {
+    "name": "string",
+    "status": "string",
+    "conclusion": "string",
+    "started_at": "string",
+    "completed_at": "string",
+}
 OBJECT_FIELDS = {"type": "string", "sha": "string"}  # a ref's or a tag's `object`
 LIST_KEYS = {"jobs", "workflow_runs"}
 
@@ -453,8 +462,9 @@ def test_a_streak_reads_the_runs_it_needs_first_and_more_only_for_runs_that_did_
 
     assert result.returncode == 0, result.log
     assert stand_in.bodies()[0]["metadata"]["consecutive_failures"] == 3
-    # This run's jobs and the list side by side, then the two earlier runs' jobs: 4 requests, not 14.
-    assert len(github.received) == 4
+    # This run's jobs and the list side by side, the workflow file (is the job allowed to fail? there is no
+    # checkout here to read it from), then the two earlier runs' jobs: 5 requests, not 15.
+    assert len(github.received) == 5
 
 
 def test_the_newest_remaining_figure_of_answers_side_by_side_is_the_lowest(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def test_defaults() -> None:
     assert settings.api_url == "https://api.incident.io"
     assert settings.dry_run is False
     assert settings.fail_on_error == "auto"
-    assert settings.on_cancelled == "skip"
+    assert settings.on_cancelled == "timeout"  # issue 29: a job that hits its timeout-minutes pages
     assert settings.branches is None and settings.needs is None and settings.check_run_id is None
     assert settings.max_attempts == 5
     assert settings.timeout_seconds == 10

@@ -67,18 +67,21 @@ def test_a_busy_month_holds_every_property(layout: Layout, data: Any) -> None:
     assert not result.violations, timeline(history, steps, result)
 
 
-@pytest.mark.parametrize("index", [106, 268, 533])
+@pytest.mark.parametrize("index", [86, 294, 196, 285])
 def test_an_end_left_wrong_by_an_outage_is_excused_only_where_the_action_warned(index: int) -> None:
-    """Histories of `make month`'s seed 2026 whose end was scored wrong before the scoring knew what an
-    outage hides; in each, nothing the action could do after the outage would have set it right.
-    - 106 (a matrix, on-cancelled: fire): #301's re-run of leg 3.12 is cancelled while GitHub's API is down,
-      so its step cannot see that the newer #302 passed; it fires and warns, and no later run of that leg
-      ends: the key ends firing while the leg is green.
-    - 268: #301's re-run fails `test`, then its timeout cancels it, while the API is down: its step cannot
-      see the failed step (job status `cancelled`) and warns; every later run is cancelled, so the key ends
-      resolved while `main` is red.
-    - 533: #300's `test` fails and `deploy` is skipped behind it while the API is down: its notify job
-      cannot see the failure behind the skip and warns; the re-run of #300 is cancelled.
+    """Histories of `make month`'s seed 2026 (as the generator has drawn them since issue 29 added the four
+    causes of a cancel) whose end is wrong because of an outage; in each, nothing the action could do after
+    the outage would have set it right.
+    - 86 (a matrix, on-cancelled: skip): the re-run of #300 passes leg 3.12 while GitHub's API is down, so
+      its step cannot see that the newer #303 failed; it resolves and warns, and no later run of that leg
+      decides: the key ends resolved while the leg is red.
+    - 294 (a matrix): #300's leg 3.13 hits its timeout while the API is down, so its step cannot see that
+      the newer #302 passed; it fires and warns, and no later run of that leg ends.
+    - 196 (the last step, on-cancelled: fire): #303's `test` times out while the API is down, so its step
+      cannot see that the newer #305 passed; it fires and warns, and no later run of `test` decides.
+    - 285 (a notify job): the re-run of #300 passes while the API is down, so its notify job cannot see that
+      the newer #303 failed; it resolves and warns, and no later run ends: the key ends resolved while `main`
+      is red.
     The end is excused with the step that warned, and counted as excused, not dropped."""
     rng = random.Random(2026)  # noqa: S311 - the month's seeded histories
     histories = [

@@ -48,3 +48,11 @@ def test_shared_matches_the_recorded_copies_where_it_is_beside_the_clone(folder:
     theirs = {name: digest for name, digest in checksums(SHARED).items() if name.startswith(f"{folder}/")}
     ours = {name: digest for name, digest in recorded().items() if name.startswith(f"{folder}/")}
     assert theirs == ours, "../shared changed: copy it to tests/data and record it in tests/data/SHA256SUMS"
+
+
+def test_the_contents_operation_is_the_one_its_source_records() -> None:
+    """tests/data/github-api-contents is cut from the same package as ../shared's subset, by this project:
+    its SOURCE.md records the file's checksum."""
+    folder = DATA_DIR / "github-api-contents"
+    digest = hashlib.sha256((folder / "repos-get-content-openapi.json").read_bytes()).hexdigest()
+    assert f"`{digest}`" in (folder / "SOURCE.md").read_text(encoding="utf-8")

@@ -7,13 +7,14 @@ processes, with GitHub's stand-in answering.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from entrypoint import messages
 from entrypoint.facts import Facts, OtherRun
-from entrypoint.github_data import Job, PastRun, Step, Unit
+from entrypoint.github_data import Cancel, Job, PastRun, Step, Unit
 from entrypoint.settings import Settings
 from entrypoint.verdict import Verdict, decide, wanted
 from entrypoint.workflow_run import Origin, Watched, WorkflowRun
@@ -71,16 +72,31 @@ FIRE = {"on_cancelled": "fire"}
 NOTIFY_SKIPPED, NOTIFY_CANCELLED = settings(needs=NEEDS_SKIPPED), settings(needs=NEEDS_CANCELLED)
 CANCELLED_FIRE, GREEN_FIRE = settings(job_status="cancelled", **FIRE), settings(job_status="success", **FIRE)
 RED_TWICE_FIRE = settings(job_status="failure", failures_before_alert=2, **FIRE)
+CANCELLED_SKIP = settings(job_status="cancelled", on_cancelled="skip")
 
 
-def newer(*runs: tuple[str, str]) -> Facts:
+def said(job: Job, cancel: Cancel | None) -> Job:
+    """The job with what its cancel was, as facts.gather says it once for every cancelled job read."""
+    return dataclasses.replace(job, cancel=cancel) if job.conclusion == "cancelled" else job
+
+
+COUNTED = Cancel("cancel", counts=True)  # on-cancelled: fire
+TIMEOUT = Cancel("timeout", counts=True, seconds=1800, limit_minutes=30)
+SUPERSEDED = Cancel("superseded", counts=False, detail="run #19", seconds=60, limit_minutes=30)
+
+
+def newer(*runs: tuple[str, str], cancel: Cancel | None = None) -> Facts:
     """Newer runs, newest first, each as (how this job ended in it, its status)."""
     ended = [done("test", conclusion) if status == "completed" else this() for conclusion, status in runs]
-    return facts(newer=tuple(other(19 - i, job, status=runs[i][1]) for i, job in enumerate(ended)))
+    return facts(
+        newer=tuple(other(19 - i, said(job, cancel), status=runs[i][1]) for i, job in enumerate(ended))
+    )
 
 
-def earlier(*conclusions: str) -> Facts:
-    return facts(earlier=tuple(other(16 - i, done("test", c)) for i, c in enumerate(conclusions)))
+def earlier(*conclusions: str, cancel: Cancel | None = None) -> Facts:
+    return facts(
+        earlier=tuple(other(16 - i, said(done("test", c), cancel)) for i, c in enumerate(conclusions))
+    )
 
 
 def run_jobs(*jobs: Job) -> Facts:
@@ -102,6 +118,18 @@ WATCHED_CANCELLED = WorkflowRun(**{**RUN.__dict__, "watched": Watched("workflow_
 
 
 DONE, GOING = "completed", "in_progress"
+# A newer run of the notify layout still going: `test` failed and hangs, so `deploy`, which needs it, waits.
+QUEUED_DEPLOY = Job(None, "deploy", "queued", None, None, None, ())
+FAILING = Job(None, "test", "in_progress", None, None, "runner", (FAILED,))
+CANCEL_DONE = ("cancelled", DONE)
+CANCEL_THEN_PASS = ("cancelled", "success")
+
+
+def said_here(cancel: Cancel) -> Job:
+    """This job, still running its alert step, with what its cancel was."""
+    return dataclasses.replace(this(), cancel=cancel)
+
+
 LINT, SKIPPED, DEPLOYED = done("lint", "success"), done("deploy", "skipped"), done("deploy", "success")
 TIMED_OUT = done("test", "cancelled", FAILED)  # a step failed, then the job hit its timeout
 NEWER_FAILED_THEN_CANCELLED = facts(newer=(other(18, TIMED_OUT),))
@@ -111,7 +139,10 @@ ROWS: list[tuple[str, Settings, Facts, str | None]] = [
     # the job's own status
     ("success resolves", GREEN, facts(), "resolved"),
     ("failure fires", RED, facts(), "firing"),
-    ("cancelled sends nothing", CANCELLED, facts(), None),
+    ("cancelled, not told apart: nothing", CANCELLED, facts(), None),
+    ("a timeout fires", CANCELLED, facts(jobs=(said_here(TIMEOUT),)), "firing"),
+    ("superseded sends nothing", CANCELLED, facts(jobs=(said_here(SUPERSEDED),)), None),
+    ("cancelled sends nothing with skip", CANCELLED_SKIP, facts(), None),
     ("cancelled after a failed step fires", CANCELLED, facts(jobs=(this(FAILED),)), "firing"),
     ("cancelled fires with on-cancelled: fire", CANCELLED_FIRE, facts(), "firing"),
     ("skipped sends nothing", settings(job_status="skipped"), facts(), None),
@@ -129,7 +160,9 @@ ROWS: list[tuple[str, Settings, Facts, str | None]] = [
     ("a newer run still going is passed over", GREEN, newer(("", GOING)), "resolved"),
     ("the newest decided wins", GREEN, newer(("", GOING), ("success", DONE), ("failure", DONE)), "resolved"),
     ("a newer cancel is passed over", GREEN, newer(("cancelled", DONE)), "resolved"),
-    ("a newer cancel counts with fire", GREEN_FIRE, newer(("cancelled", DONE)), None),
+    ("a newer cancel counts with fire", GREEN_FIRE, newer(("cancelled", DONE), cancel=COUNTED), None),
+    ("a newer timeout: no resolve", GREEN, newer(("cancelled", DONE), cancel=TIMEOUT), None),
+    ("a newer superseded run is passed over", GREEN, newer(CANCEL_DONE, cancel=SUPERSEDED), "resolved"),
     ("newer runs unread: a success resolves", GREEN, Facts(), "resolved"),
     ("newer runs unread: a failure fires", RED, Facts(), "firing"),
     # one rule for every run: a newer run is judged by its jobs as this one is, by the attempt that decided
@@ -141,12 +174,15 @@ ROWS: list[tuple[str, Settings, Facts, str | None]] = [
     ("notify: a newer failure then cancel", NOTIFY_GREEN, notify_newer(LINT, TIMED_OUT, SKIPPED), None),
     ("notify: a newer run all green", NOTIFY_GREEN, notify_newer(LINT, DEPLOYED), "resolved"),
     ("notify: a newer run still going", NOTIFY_GREEN, notify_newer(LINT, this()), "resolved"),
+    ("notify: a newer run going, one failed", NOTIFY_GREEN, notify_newer(LINT, QUEUED_DEPLOY, FAILING), None),
     ("notify: skipped behind a cancel", NOTIFY_SKIPPED, run_jobs(done("test", "cancelled"), SKIPPED), None),
     # failures-before-alert
     ("1 of 2 is held back", RED_TWICE, earlier("success"), None),
     ("2 of 2 fires", RED_TWICE, earlier("failure"), "firing"),
     ("an earlier cancel is passed over", RED_TWICE, earlier("cancelled", "success"), None),
-    ("an earlier cancel counts with fire", RED_TWICE_FIRE, earlier("cancelled"), "firing"),
+    ("an earlier cancel counts with fire", RED_TWICE_FIRE, earlier("cancelled", cancel=COUNTED), "firing"),
+    ("an earlier timeout counts", RED_TWICE, earlier("cancelled", cancel=TIMEOUT), "firing"),
+    ("an earlier supersede is passed over", RED_TWICE, earlier(*CANCEL_THEN_PASS, cancel=SUPERSEDED), None),
     ("history unread: fires anyway", RED_TWICE, Facts(), "firing"),
     # given outright
     ("status: resolved is as given", settings(status="resolved"), newer(("failure", DONE)), "resolved"),

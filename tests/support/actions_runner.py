@@ -34,6 +34,10 @@ DEAD_GITHUB_API = "http://127.0.0.1:9"  # no test ever reaches the real GitHub A
 RUNTIME_TOKEN = "actions-runtime-token-must-never-leave"
 JOB_TOKEN = "ghs_jobtokenmustneverbeshown0123456789"  # what ${{ github.token }} gives
 CHECK_RUN_ID = "51725241954"  # what ${{ job.check_run_id }} gives on github.com
+# What the job-workflow input's default gives on github.com: the file that defines the job, at its commit.
+WORKFLOW_SHA = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+JOB_WORKFLOW = f"octo-org/octo-repo/.github/workflows/ci.yml@{WORKFLOW_SHA}"
+JOB_WORKFLOW_DEFAULT = "${{ job.workflow_repository }}/${{ job.workflow_file_path }}@${{ job.workflow_sha }}"
 DEFAULT_BRANCH = "main"
 # The event a run_step gets unless told otherwise: the push that the GITHUB_* variables describe.
 THIS_PUSH = "the push of this run"
@@ -53,6 +57,7 @@ def default_github_env(**overrides: str) -> dict[str, str]:
         "GITHUB_REPOSITORY_OWNER": "octo-org",
         "GITHUB_WORKFLOW": "CI",
         "GITHUB_WORKFLOW_REF": "octo-org/octo-repo/.github/workflows/ci.yml@refs/heads/main",
+        "GITHUB_WORKFLOW_SHA": WORKFLOW_SHA,
         "GITHUB_JOB": "test",
         "GITHUB_REF": "refs/heads/main",
         "GITHUB_REF_NAME": "main",
@@ -111,6 +116,7 @@ def step_environment(
         "${{ toJSON(matrix) }}": json.dumps(matrix),
         "${{ github.token }}": JOB_TOKEN,
         "${{ job.check_run_id }}": check_run_id,
+        JOB_WORKFLOW_DEFAULT: JOB_WORKFLOW,
     }
     inputs: dict[str, str] = {}
     for name, spec in action["inputs"].items():

@@ -150,6 +150,31 @@ class FakeRun:
         return hashlib.sha1(str(self.run_id).encode(), usedforsecurity=False).hexdigest()
 
 
+# The workflow file the GITHUB_* variables of a test step name (ci.yml), as a repository would hold it: its
+# `test` job, with GitHub's default timeout (360 minutes) unless a test gives it another.
+CI_WORKFLOW = """\
+name: CI
+on: push
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      - run: make test
+"""
+
+
+def workflow_with(**jobs: dict[str, Any]) -> str:
+    """A workflow file (ci.yml) defining these jobs (`test={"timeout-minutes": 30}`)."""
+    import yaml  # noqa: PLC0415
+
+    document = {
+        "name": "CI",
+        "on": "push",
+        "jobs": {job_id: {"runs-on": "ubuntu-latest", **spec} for job_id, spec in jobs.items()},
+    }
+    return str(yaml.safe_dump(document, sort_keys=False))
+
+
 def api_error(status: int, message: str) -> dict[str, Any]:
     return {"message": message, "documentation_url": DOCS, "status": str(status)}
 
@@ -208,6 +233,8 @@ class GitHubApiStandIn(HttpStandIn):
         self.rate_limit = 1000
         self.rate_used = 0
         self.contract_violations: list[str] = []  # requests and answers outside GitHub's description
+        # The repository's files (any commit), for repos/get-content: the workflow files that define jobs.
+        self.files: dict[str, str] = {".github/workflows/ci.yml": CI_WORKFLOW}
 
     def stop(self) -> None:
         super().stop()
@@ -332,6 +359,8 @@ class GitHubApiStandIn(HttpStandIn):
             path=github_openapi.repos_path(parts.path, self.repository, self.repository_id)
         )
         query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        if match := re.fullmatch(rf"/repos/{self.repository}/contents/(.+)", parts.path):
+            return self._file(match.group(1))
         if match := re.fullmatch(rf"/repos/{self.repository}/check-runs/(\d+)/annotations", parts.path):
             return self._annotations(parts.path, query, int(match.group(1)))
         if match := re.fullmatch(rf"/repos/{self.repository}/git/ref/tags/(.+)", parts.path):
@@ -367,6 +396,28 @@ class GitHubApiStandIn(HttpStandIn):
             ]
             return self._page(parts.path, query, "workflow_runs", [self._run_json(run) for run in runs])
         return Reply(404, api_error(404, "Not Found"))
+
+    def _file(self, path: str) -> Reply:
+        """A file's content, base64 (repos/get-content), as the description's example answers it."""
+        import base64  # noqa: PLC0415
+
+        text = self.files.get(path)
+        if text is None:
+            return Reply(404, api_error(404, "Not Found"))
+        data = text.encode("utf-8")
+        body: dict[str, Any] = github_openapi.example("content-file-response-if-content-is-a-file")
+        sha = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        api = f"https://api.github.com/repos/{self.repository}/contents/{path}"
+        body.update(
+            name=path.rsplit("/", 1)[-1],
+            path=path,
+            sha=sha,
+            size=len(data),
+            content=base64.encodebytes(data).decode("ascii"),
+            encoding="base64",
+            url=api,
+        )
+        return Reply(200, body)
 
     def _tag_ref(self, name: str) -> Reply:
         if self.empty_repository:

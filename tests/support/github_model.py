@@ -1,9 +1,12 @@
 """A model of GitHub Actions for one workflow on `main`, over time: the state of every run at any moment.
 
 A run is pushed at a moment and has attempts; each attempt's jobs start, run and end at planned times, with
-planned outcomes (success, failure, cancelled, or failed then cancelled: a step failed, then the job hit
-its timeout). A re-run starts a new attempt of a completed run, which then becomes its latest (GitHub's
-`filter=latest` shows only it). Outages are spans of time in which GitHub's API answers 503.
+planned outcomes: success; failure; skipped; and the four things GitHub concludes `cancelled`: a job that
+hit its timeout-minutes (`timed-out`, TIMEOUT_MINUTES after it started), one superseded by a newer run
+(`superseded`), one a person cancelled (`cancelled`), a matrix leg fail-fast stopped (`fail-fast`); and a
+job whose step failed and which then hung until its timeout (`failed-then-cancelled`). A re-run starts a
+new attempt of a completed run, which then becomes its latest (GitHub's `filter=latest` shows only it).
+Outages are spans of time in which GitHub's API answers 503.
 
 `Model.load(github, at)` puts the state of every run at that moment into the GitHub stand-in, which then
 answers as GitHub would at that moment: queued jobs with no runner yet, jobs in progress with the steps
@@ -16,16 +19,56 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn
+from tests.support.github_api_stand_in import FakeRun, GitHubApiStandIn, annotation
 
-Planned = Literal["success", "failure", "cancelled", "failed-then-cancelled", "skipped"]
+Planned = Literal[
+    "success",
+    "failure",
+    "cancelled",
+    "superseded",
+    "fail-fast",
+    "timed-out",
+    "failed-then-cancelled",
+    "skipped",
+]
+# The outcomes GitHub concludes `cancelled`, and among them the cancels with nothing failed before them.
+CANCELLED: frozenset[str] = frozenset(
+    {"cancelled", "superseded", "fail-fast", "timed-out", "failed-then-cancelled"}
+)
+CANCELS: frozenset[str] = CANCELLED - {"failed-then-cancelled"}
 # What `needs.<job>.result` says of a job that ended so.
-NEEDS_RESULT = {
+NEEDS_RESULT = dict.fromkeys(CANCELLED, "cancelled") | {
     "success": "success",
     "failure": "failure",
-    "cancelled": "cancelled",
-    "failed-then-cancelled": "cancelled",
     "skipped": "skipped",
+}
+# Every job's timeout-minutes in the model's workflow file (`WORKFLOW`).
+TIMEOUT_MINUTES = 30
+WORKFLOW = f"""\
+name: CI
+on: push
+jobs:
+  lint: {{runs-on: ubuntu-latest, timeout-minutes: {TIMEOUT_MINUTES}}}
+  build: {{runs-on: ubuntu-latest, timeout-minutes: {TIMEOUT_MINUTES}}}
+  test:
+    runs-on: ubuntu-latest
+    timeout-minutes: {TIMEOUT_MINUTES}
+    strategy:
+      matrix:
+        python: ['3.12', '3.13']
+  deploy: {{runs-on: ubuntu-latest, needs: test, timeout-minutes: {TIMEOUT_MINUTES}}}
+  notify: {{runs-on: ubuntu-latest, needs: [build, deploy], if: always()}}
+"""
+# What GitHub writes on a cancelled job's check run once it has ended (../shared/notes/
+# github-cancellations.md).
+CANCEL_ANNOTATIONS = {
+    "timed-out": (
+        "The job running on runner GitHub Actions 7 has exceeded the maximum execution time of 30 minutes."
+    ),
+    "failed-then-cancelled": "The job has exceeded the maximum execution time of 30m0s",
+    "superseded": "Canceling since a higher priority waiting request for 'ci-refs/heads/main' exists",
+    "cancelled": "The run was canceled by @octocat.",
+    "fail-fast": 'The job was canceled because "test (3.13)" failed.',
 }
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)  # model time 0; times are minutes after it
 
@@ -48,8 +91,10 @@ class PlannedJob:
     @property
     def fails_at(self) -> float | None:
         """When its test step fails: halfway through a job that fails or fails and is then cancelled."""
-        if self.outcome in ("failure", "failed-then-cancelled"):
+        if self.outcome == "failure":
             return self.start + (self.end - self.start) / 2
+        if self.outcome == "failed-then-cancelled":  # it failed early, then hung until its timeout
+            return self.start + min(self.end - self.start, 10.0) / 2
         return None
 
     def api(
@@ -67,7 +112,7 @@ class PlannedJob:
             status = "completed" if ended else ("in_progress" if started else "queued")
         conclusion = None
         if status == "completed":
-            conclusion = {"failed-then-cancelled": "cancelled"}.get(self.outcome, self.outcome)
+            conclusion = "cancelled" if self.outcome in CANCELLED else self.outcome
         return {
             "id": self.id,
             "run_id": run.id,
@@ -90,23 +135,38 @@ class PlannedJob:
         }
 
     def _steps(self, at: float, done: bool) -> list[dict[str, Any]]:
+        """Its steps at `at`, with their times: a cancel ends the step it interrupts at the cancel."""
         fails_at = self.fails_at
+        setup = _step("Set up job", "completed", "success", self.start, self.start)
         if fails_at is not None and at >= fails_at:
-            tests = _step("Run tests", "completed", "failure")
+            tests = _step("Run tests", "completed", "failure", self.start, fails_at)
         elif done:
-            conclusion = "cancelled" if self.outcome == "cancelled" else "success"
-            tests = _step("Run tests", "completed", conclusion)
+            conclusion = "cancelled" if self.outcome in CANCELS else "success"
+            tests = _step("Run tests", "completed", conclusion, self.start, self.end)
         else:
-            tests = _step("Run tests", "in_progress", None)
-        steps = [_step("Set up job", "completed", "success"), tests]
+            tests = _step("Run tests", "in_progress", None, self.start, None)
+        steps = [setup, tests]
         if self.outcome == "failed-then-cancelled" and fails_at is not None and at >= fails_at:
-            cleanup = ("completed", "cancelled") if done else ("in_progress", None)
-            steps.append(_step("Clean up", *cleanup))  # `if: always()`: it hangs until the timeout
+            ended = (
+                ("completed", "cancelled", fails_at, self.end)
+                if done
+                else ("in_progress", None, fails_at, None)
+            )
+            steps.append(_step("Clean up", *ended))  # `if: always()`: it hangs until the timeout
         return steps
 
 
-def _step(name: str, status: str, conclusion: str | None) -> dict[str, Any]:
-    return {"name": name, "status": status, "conclusion": conclusion, "number": 1, "started_at": None}
+def _step(
+    name: str, status: str, conclusion: str | None, started: float, ended: float | None
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "status": status,
+        "conclusion": conclusion,
+        "number": 1,
+        "started_at": stamp(started),
+        "completed_at": stamp(ended) if ended is not None else None,
+    }
 
 
 @dataclass
@@ -159,6 +219,8 @@ class Model:
     def load(self, github: GitHubApiStandIn, at: float, running: frozenset[int] = frozenset()) -> None:
         """Put every run's state at `at` into the stand-in; `running`: the jobs whose alert step runs now."""
         github.runs = {}
+        github.annotations = {}
+        github.files[".github/workflows/ci.yml"] = WORKFLOW
         github.rate_used = 0  # each step on a token with its hour's requests to spare
         outage = self.outage(at)
         github.down = outage is not None and outage.kind == "down"
@@ -189,6 +251,10 @@ class Model:
                 for attempt in started
             }
             github.runs[run.id] = fake
+            for attempt in started:  # written once a cancelled job has ended (not while its steps run)
+                for job in attempt.jobs:
+                    if job.outcome in CANCEL_ANNOTATIONS and at >= job.end and job.id not in running:
+                        github.annotations[job.id] = [annotation(CANCEL_ANNOTATIONS[job.outcome])]
 
 
 def _run_conclusion(jobs: list[dict[str, Any]]) -> str:

@@ -1,5 +1,6 @@
 """GitHub's published description of the REST calls the action makes (tests/data/github-api, a copy of
-../shared's), as a checker of requests and answers.
+../shared's, and tests/data/github-api-contents, cut from the same package), as a checker of requests and
+answers.
 
 - `check_request`: the operation exists for the method and path; every path and query parameter is one the
   operation declares, with a value its schema allows (`per_page` within the "max 100" its description
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from referencing import Registry
 
 DESCRIPTION = DATA_DIR / "github-api" / "rest-api-subset-openapi.json"
+# The one operation the action calls beyond ../shared's seven, from the same published description (its
+# SOURCE.md says how it was cut): repos/get-content, for the workflow file that defines a job.
+CONTENTS = DATA_DIR / "github-api-contents" / "repos-get-content-openapi.json"
 BASE = "urn:github-rest-api-subset"
 MAX_PER_PAGE = 100  # the per-page parameter's description: "(max 100)"
 
@@ -47,7 +51,14 @@ class Operation:
 
 @cache
 def document() -> dict[str, Any]:
+    """The description, with the contents operation merged in (the components they share are the same)."""
     loaded: dict[str, Any] = json.loads(DESCRIPTION.read_text(encoding="utf-8"))
+    more: dict[str, Any] = json.loads(CONTENTS.read_text(encoding="utf-8"))
+    loaded["paths"] |= more["paths"]
+    for kind, components in more["components"].items():
+        for name, component in components.items():
+            existing = loaded["components"].setdefault(kind, {}).setdefault(name, component)
+            assert existing == component, f"{kind}/{name} differs between the two descriptions"
     return loaded
 
 

@@ -15,12 +15,16 @@ from pathlib import Path
 
 from tests.support import layouts
 from tests.support.actions_runner import JOB_TOKEN
+from tests.support.cancels import TIMED_OUT_NEWER, TIMED_OUT_RUNNER, cancelled_here, cancelled_job
 from tests.support.github_api_stand_in import (
+    THIS_RUNNER,
     FakeRun,
     GitHubApiStandIn,
+    annotation,
     job,
     running_job,
     step,
+    workflow_with,
 )
 from tests.support.incident_io_stand_in import IncidentIoStandIn
 from tests.support.steps import Steps
@@ -30,7 +34,8 @@ SOURCE_ID = "01GW2G3V0S59R238FAHPDS1R66"
 PUSH_JOBS = 50
 Scenario = Callable[[Steps, GitHubApiStandIn], int]  # runs the step(s); returns how many steps ran
 
-# Measured on bd3aa89 (before issue 24) with these same scenarios.
+# Measured on bd3aa89 (before issue 24) with these same scenarios; the cancels on db38f7e (before issue 29,
+# when a cancel read nothing more: on-cancelled: skip, the default, sent nothing).
 BEFORE = {
     "last step, fires (1 failed job)": 2,
     "last step, resolves (1 newer run)": 3,
@@ -43,6 +48,11 @@ BEFORE = {
     "workflow_run watcher on a tag, fires": 3,
     f"a push of a {PUSH_JOBS}-job workflow, all green": 100,
     f"a push of a {PUSH_JOBS}-job workflow, 5 jobs failing": 100,
+    "last step, cancelled at its timeout (fires)": 2,
+    "last step, cancelled by a newer run (nothing)": 3,
+    "last step, cancelled, workflow file in the workspace": 2,
+    "notify job with needs, a needed job timed out": 2,
+    "workflow_run watcher, a run cancelled at a job's timeout": 2,
 }
 
 
@@ -137,6 +147,59 @@ def _push(failing: int) -> Scenario:
     return scenario
 
 
+def _in_job_cancel(ran: float, *, newer: bool = False) -> Scenario:
+    """This job cancelled after `ran` minutes, its limit 30: a timeout, or (newer) a supersede."""
+
+    def scenario(steps: Steps, github: GitHubApiStandIn) -> int:
+
+        github.files[".github/workflows/ci.yml"] = workflow_with(test={"timeout-minutes": 30})
+        github.this_run(cancelled_here(ran))
+        if newer:
+            github.newer_run(job("test", None, status="in_progress"))
+        steps.run(layouts.push(), "cancelled")
+        return 1
+
+    return scenario
+
+
+def _cancel_with_checkout(steps: Steps, github: GitHubApiStandIn) -> int:
+    """As above, where actions/checkout left the workflow file's very commit in the workspace."""
+    import subprocess  # noqa: PLC0415
+
+    workspace = steps.tmp_path / f"step{steps.count + 1}" / "workspace"
+    (workspace / ".github" / "workflows").mkdir(parents=True)
+    (workspace / ".github" / "workflows" / "ci.yml").write_text(workflow_with(test={"timeout-minutes": 30}))
+    git = ["git", "-C", str(workspace), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git[:3], "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "ci"], check=True)
+    sha = subprocess.run(
+        [*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    github.this_run(cancelled_here(30.1))
+    steps.run(
+        layouts.push(), "cancelled", **{"job-workflow": f"octo-org/octo-repo/.github/workflows/ci.yml@{sha}"}
+    )
+    return 1
+
+
+def _notify_timed_out(steps: Steps, github: GitHubApiStandIn) -> int:
+    build = cancelled_job("build", 30.1)
+    github.this_run(build, job("notify", None, status="in_progress", runner_name=THIS_RUNNER))
+    github.annotations[build["id"]] = [annotation(TIMED_OUT_RUNNER)]
+    steps.run(layouts.push(GITHUB_JOB="notify"), "success", needs=layouts.needs(build="cancelled"))
+    return 1
+
+
+def _watcher_timed_out(steps: Steps, github: GitHubApiStandIn) -> int:
+    watched = FakeRun(layouts.WATCHED_RUN_ID, "cancelled", workflow_id=layouts.WATCHED_WORKFLOW_ID)
+    test = cancelled_job("test", 30.05)
+    github.add_run(watched, jobs=[job("build", "success"), test])
+    github.annotations[test["id"]] = [annotation(TIMED_OUT_NEWER)]
+    steps.run(layouts.watched_run("cancelled"), "success")
+    return 1
+
+
 SCENARIOS: dict[str, Scenario] = {
     "last step, fires (1 failed job)": _fires,
     "last step, resolves (1 newer run)": _resolves,
@@ -149,6 +212,11 @@ SCENARIOS: dict[str, Scenario] = {
     "workflow_run watcher on a tag, fires": _watcher(tag=True),
     f"a push of a {PUSH_JOBS}-job workflow, all green": _push(0),
     f"a push of a {PUSH_JOBS}-job workflow, 5 jobs failing": _push(5),
+    "last step, cancelled at its timeout (fires)": _in_job_cancel(30.1),
+    "last step, cancelled by a newer run (nothing)": _in_job_cancel(4, newer=True),
+    "last step, cancelled, workflow file in the workspace": _cancel_with_checkout,
+    "notify job with needs, a needed job timed out": _notify_timed_out,
+    "workflow_run watcher, a run cancelled at a job's timeout": _watcher_timed_out,
 }
 
 

@@ -1,8 +1,11 @@
 """Histories of a busy repository: the action run at every moment its step runs, scored against the truth.
 
 A history is one workflow on `main` in one layout (the last step of a job, a notify job with `needs`, a
-matrix, a `workflow_run` watcher): pushes whose runs overlap, jobs that pass, fail, are cancelled, or fail
-and are then cancelled by their timeout, re-runs of earlier runs, and GitHub API outages. The model
+matrix, a `workflow_run` watcher): pushes whose runs overlap, jobs that pass, fail, hit their
+timeout-minutes, are superseded by a newer run, cancelled by a person or stopped by fail-fast, or fail and
+then hang until their timeout, re-runs of earlier runs, and GitHub API outages. A timeout is a failure that
+must page; the other cancels must neither page nor resolve (with `on-cancelled: fire`, every cancel pages;
+with `skip`, none). The model
 (tests/support/github_model.py) says what GitHub shows at each moment; at each step, the action runs as a
 process (`python -m entrypoint`) against the GitHub stand-in loaded with that moment's state.
 
@@ -40,7 +43,10 @@ from tests.support import layouts
 from tests.support.actions_runner import StepFiles, StepResult, run_step
 from tests.support.github_api_stand_in import GitHubApiStandIn
 from tests.support.github_model import (
+    CANCELLED,
+    CANCELS,
     NEEDS_RESULT,
+    TIMEOUT_MINUTES,
     Model,
     Outage,
     Planned,
@@ -57,8 +63,11 @@ REPOSITORY = "octo-org/octo-repo"
 FIRST_RUN_ID, FIRST_RUN_NUMBER = 1658821000, 300
 Layout = Literal["last-step", "notify", "matrix", "watcher"]
 LAYOUTS: tuple[Layout, ...] = ("last-step", "notify", "matrix", "watcher")
-OUTCOMES: tuple[Planned, ...] = ("success", "failure", "cancelled", "failed-then-cancelled")
-WEIGHTS = (9, 4, 2, 2)  # mostly green, as on a real main
+OUTCOMES: tuple[Planned, ...] = (
+    "success", "failure", "cancelled", "superseded", "timed-out", "failed-then-cancelled"
+)  # fmt: skip
+WEIGHTS = (9, 4, 1, 1, 2, 2)  # mostly green, as on a real main
+POLICIES = ("timeout", "timeout", "timeout", "fire", "skip")  # on-cancelled: mostly the default
 Truth = Literal["failed", "passed"] | None
 PARALLEL_STEPS = max(1, min(4, os.cpu_count() or 1))
 LEG_KEY = "github-actions:octo-org/octo-repo:ci.yml:test[python={version}]:main"
@@ -103,7 +112,7 @@ class RandomChoices:
 class History:
     layout: Layout
     model: Model
-    on_cancelled: str = "skip"
+    on_cancelled: str = "timeout"
     failures_before_alert: int = 1
 
     def describe(self) -> str:
@@ -139,7 +148,7 @@ def make_history(choices: Choices, layout: Layout) -> History:
         start = choices.number(0.0, pushed + 20.0)
         kind: Literal["down", "flaky"] = "flaky" if choices.integer(0, 1) else "down"
         model.outages.append(Outage(start, start + choices.number(1.0, 15.0), kind))
-    on_cancelled = "fire" if choices.integer(0, 4) == 0 else "skip"
+    on_cancelled = POLICIES[choices.integer(0, len(POLICIES) - 1)]
     streak = choices.integer(1, 2) if layout == "last-step" else 1
     return History(layout, model, on_cancelled, streak)
 
@@ -148,10 +157,17 @@ def plan_attempt(choices: Choices, layout: Layout, number: int, start: float, id
     def planned(name: str, begin: float) -> PlannedJob:
         queued = begin
         began = begin + choices.number(0.0, 2.0)  # a job may wait for a runner
-        return PlannedJob(
-            next(ids), name, queued, began, began + choices.number(1.0, 20.0), choices.outcome()
+        outcome = choices.outcome()
+        # A timeout ends the job at its limit (a failed one hangs until then); other jobs end sooner.
+        ran = (
+            TIMEOUT_MINUTES + 0.02
+            if outcome in ("timed-out", "failed-then-cancelled")
+            else choices.number(1.0, 20.0)
         )
+        return PlannedJob(next(ids), name, queued, began, began + ran, outcome)
 
+    if layout == "matrix":
+        return PlannedAttempt(number, start, fail_fast([planned(name, start) for name in job_names(layout)]))
     if layout != "notify":
         return PlannedAttempt(number, start, [planned(name, start) for name in job_names(layout)])
     build, test = planned("build", start), planned("test", start)
@@ -162,6 +178,20 @@ def plan_attempt(choices: Choices, layout: Layout, number: int, start: float, id
     notify_start = max(build.end, deploy.end) + 0.1
     notify = PlannedJob(next(ids), "notify", start, notify_start, notify_start + 0.2, "success")
     return PlannedAttempt(number, start, [build, test, deploy, notify])
+
+
+def fail_fast(legs: list[PlannedJob]) -> list[PlannedJob]:
+    """A matrix's fail-fast: once a leg fails (ends failed), GitHub cancels the legs still running."""
+    failed = [leg for leg in legs if leg.outcome == "failure"]
+    if not failed:
+        return legs
+    first = min(failed, key=lambda leg: leg.end)
+    return [
+        PlannedJob(leg.id, leg.name, leg.queued, leg.start, first.end + 0.01, "fail-fast")
+        if leg is not first and leg.end > first.end and leg.fails_at is None
+        else leg
+        for leg in legs
+    ]
 
 
 # -- the steps the action runs ----------------------------------------------------------------------------
@@ -198,11 +228,9 @@ class Step:
         return f"{where} {self.job.name if self.job else 'watcher'}"
 
 
-STATUS_OF: dict[Planned, str] = {
+STATUS_OF: dict[str, str] = dict.fromkeys(CANCELLED, "cancelled") | {
     "success": "success",
     "failure": "failure",
-    "cancelled": "cancelled",
-    "failed-then-cancelled": "cancelled",
     "skipped": "skipped",
 }
 
@@ -338,8 +366,7 @@ def run_action(
 
 
 def watched_conclusion(attempt: PlannedAttempt) -> str:
-    conclusions = {"failed-then-cancelled": "cancelled"}
-    ended = {conclusions.get(job.outcome, job.outcome) for job in attempt.jobs}
+    ended = {"cancelled" if job.outcome in CANCELLED else job.outcome for job in attempt.jobs}
     return "failure" if "failure" in ended else ("cancelled" if "cancelled" in ended else "success")
 
 
@@ -347,20 +374,27 @@ def watched_conclusion(attempt: PlannedAttempt) -> str:
 
 
 def unit_of_attempt(history: History, attempt: PlannedAttempt, key: str, at: float) -> Truth:
-    """What an attempt says about the unit behind `key` at `at`, from the plan: only jobs that have ended
-    count (the step's own job ends at its step)."""
-    fire = history.on_cancelled == "fire"
+    """What an attempt says about the unit behind `key` at `at`, from the plan: a job failed from the moment
+    its step failed, even while it still runs; a job that hit its timeout failed when it ended (unless
+    on-cancelled is skip), as did every cancelled one with on-cancelled: fire; a superseded, manual or
+    fail-fast cancel decides nothing. A job passed once it ended in success."""
+    policy = history.on_cancelled
 
     def failed(job: PlannedJob) -> bool:
-        return job.outcome in ("failure", "failed-then-cancelled") or (fire and job.outcome == "cancelled")
+        if job.fails_at is not None and job.fails_at <= at:
+            return True
+        if job.end > at:
+            return False
+        if job.outcome == "timed-out":
+            return policy != "skip"
+        return policy == "fire" and job.outcome in CANCELS
 
-    ended = [job for job in attempt.jobs if job.end <= at]
     if history.layout in ("last-step", "matrix"):
         job = next(job for job in attempt.jobs if job.name == JOB_OF_KEY[key])
-        if job.end > at:
-            return None
-        return "failed" if failed(job) else ("passed" if job.outcome == "success" else None)
-    unit = [job for job in ended if job.name != "notify"]
+        if failed(job):
+            return "failed"
+        return "passed" if job.end <= at and job.outcome == "success" else None
+    unit = [job for job in attempt.jobs if job.name != "notify"]
     if any(failed(job) for job in unit):
         return "failed"
     everyone = [job for job in attempt.jobs if job.name != "notify"]
@@ -412,6 +446,7 @@ class Score:
     events: int = 0
     violations: list[Violation] = field(default_factory=list)
     excused: int = 0
+    excused_kinds: list[str] = field(default_factory=list)  # what each excused one would have been
 
     def count(self, kind: str) -> int:
         return sum(1 for violation in self.violations if violation.kind == kind)
@@ -423,6 +458,7 @@ def score(history: History, steps: Sequence[Step]) -> Score:
     def flag(violation: Violation, step: Step | None) -> None:
         if step is not None and step.excused(violation.kind):
             result.excused += 1
+            result.excused_kinds.append(violation.kind)
         else:
             result.violations.append(violation)
 
